@@ -1,0 +1,16 @@
+/**
+ * The type of `window.sweeplab` as the preload exposes it. The renderer's tsconfig sees this file
+ * and shared/, nothing else from electron/.
+ */
+import type { EventName, EventPayload, MethodName, NamespacedApi, Request, Response } from '../../shared/contract';
+
+export type SweeplabBridge = NamespacedApi & {
+  call<M extends MethodName>(method: M, request: Request<M>): Promise<Response<M>>;
+  on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
+};
+
+declare global {
+  interface Window {
+    sweeplab?: SweeplabBridge;
+  }
+}

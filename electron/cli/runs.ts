@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import type { CliContext } from './index';
+import { formatTable, pct, shortDate } from './output';
+
+export function registerRuns(program: Command, ctx: CliContext): void {
+  const runs = program.command('runs').description('list and inspect training runs');
+
+  runs
+    .command('list')
+    .description('list runs, newest first')
+    .option('--limit <n>', 'how many', (v) => Number(v), 50)
+    .option('--status <status...>', 'only runs with these statuses')
+    .option('--sweep <id>', 'only the runs of this sweep')
+    .action(async (opts: { limit: number; status?: string[]; sweep?: string }) => {
+      const page = await ctx.call('runs.list', {
+        limit: opts.limit,
+        status: opts.status as never,
+        sweepId: opts.sweep,
+      });
+      if (ctx.options.json) {
+        for (const run of page.items) process.stdout.write(`${JSON.stringify(run)}\n`);
+        return;
+      }
+      if (!page.items.length) {
+        process.stdout.write('No runs yet. Start one with `sweeplab train` or from the app.\n');
+        return;
+      }
+      const table = formatTable(
+        ['id', 'name', 'data set', 'model', 'status', 'epochs', 'best val', 'created'],
+        page.items.map((r) => [r.id, r.name, r.datasetName, r.model.preset ?? 'custom', r.status, r.epochsDone, pct(r.bestValAcc), shortDate(r.createdAt)]),
+      );
+      process.stdout.write(`${table}\n${page.total > page.items.length ? `(${page.items.length} of ${page.total})\n` : ''}`);
+    });
+
+  runs
+    .command('show <id>')
+    .description('one run with its configuration and per-epoch metrics')
+    .action(async (id: string) => {
+      const run = await ctx.call('runs.get', { id });
+      const epochs = await ctx.call('runs.epochs', { id });
+      if (ctx.options.json) {
+        process.stdout.write(`${JSON.stringify({ ...run, epochs })}\n`);
+        return;
+      }
+      const c = run.config;
+      const lines = [
+        `${run.name}  (${run.id})`,
+        `status     ${run.status}${run.error ? `: ${run.error}` : ''}`,
+        `data set   ${run.datasetName ?? run.datasetId}`,
+        `model      ${run.model.preset ?? 'custom'}, ${run.model.layers.length} layers, init ${run.model.init.kind}`,
+        `optimizer  ${c.optimizer} lr ${c.lr}, clip ${c.clipNorm ?? 'none'}, batch ${c.batchSize}, epochs ${c.epochs}, seed ${c.seed}`,
+        `backend    ${run.backend ?? '—'}`,
+        `best val   ${pct(run.bestValAcc)}${run.bestEpoch ? ` at epoch ${run.bestEpoch}` : ''}`,
+        '',
+      ];
+      if (epochs.length) {
+        lines.push(
+          formatTable(
+            ['epoch', 'loss', 'train acc', 'val acc', 'val loss', 'seconds', 'grad norm', 'clipped'],
+            epochs.map((e) => [e.epoch, e.loss.toFixed(4), pct(e.trainAcc), pct(e.valAcc), e.valLoss.toFixed(4), e.seconds.toFixed(1), e.gradNormMean.toFixed(3), pct(e.clippedFraction)]),
+          ),
+        );
+      } else lines.push('No epochs yet.');
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+}

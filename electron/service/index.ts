@@ -1,0 +1,37 @@
+/**
+ * The service: the shared contract implemented over the store, the data-set library and the run
+ * manager. Transports (IPC, HTTP/WebSocket, CLI) only ever call `dispatch` and subscribe to `events`.
+ */
+import { createDispatcher, type Dispatcher, type Handlers } from './dispatch';
+import type { ServiceContext } from './context';
+import { runHandlers } from './runs';
+import { datasetHandlers } from './datasets';
+import { sweepHandlers } from './sweeps';
+import type { AppInfo } from '../../shared/contract';
+import type { BackendName } from '../../shared/domain';
+
+export interface Service extends Dispatcher {
+  readonly context: ServiceContext;
+}
+
+export function createService(ctx: ServiceContext, info: { version: string; backends: () => BackendName[] }): Service {
+  const handlers: Handlers = {
+    'app.info': (): AppInfo => ({
+      version: info.version,
+      backends: info.backends(),
+      dataDir: ctx.dataDir,
+      platform: `${process.platform}-${process.arch}`,
+      transport: ctx.transport,
+    }),
+    ...runHandlers(ctx),
+    ...datasetHandlers(ctx),
+    ...sweepHandlers(ctx),
+  };
+  const dispatcher = createDispatcher(handlers, {
+    onInternalError: (error) => console.error('[sweeplab] internal error:', error),
+  });
+  return { ...dispatcher, context: ctx };
+}
+
+export type { ServiceContext, RunRunner, DatasetService } from './context';
+export { EventBus } from './events';

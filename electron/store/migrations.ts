@@ -1,0 +1,96 @@
+/**
+ * Schema migrations keyed by `PRAGMA user_version`: migration i (1-based) brings the schema from
+ * version i-1 to i inside one transaction. Append only; never edit a migration that has shipped.
+ */
+import type Database from 'better-sqlite3';
+
+const migrations: string[] = [
+  // 1: data sets, runs with their epochs, sweeps.
+  `
+  CREATE TABLE datasets (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    checksum    TEXT NOT NULL UNIQUE,
+    meta_json   TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+  );
+
+  CREATE TABLE sweeps (
+    id           TEXT PRIMARY KEY,
+    name         TEXT NOT NULL,
+    dataset_id   TEXT NOT NULL REFERENCES datasets(id),
+    spec_json    TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    concurrency  INTEGER NOT NULL,
+    created_at   TEXT NOT NULL,
+    finished_at  TEXT
+  );
+
+  CREATE TABLE runs (
+    id              TEXT PRIMARY KEY,
+    name            TEXT NOT NULL,
+    dataset_id      TEXT NOT NULL REFERENCES datasets(id),
+    sweep_id        TEXT REFERENCES sweeps(id) ON DELETE CASCADE,
+    cell_id         TEXT,
+    model_json      TEXT NOT NULL,
+    config_json     TEXT NOT NULL,
+    -- Denormalised from config/model for filtering and sorting 10,000s of runs with indexes.
+    lr              REAL NOT NULL,
+    clip_norm       REAL,
+    optimizer       TEXT NOT NULL,
+    preset          TEXT,
+    seed            INTEGER NOT NULL,
+    status          TEXT NOT NULL,
+    error           TEXT,
+    backend         TEXT,
+    epochs_done     INTEGER NOT NULL DEFAULT 0,
+    best_val_acc    REAL,
+    best_epoch      INTEGER,
+    last_val_acc    REAL,
+    last_train_acc  REAL,
+    starred         INTEGER NOT NULL DEFAULT 0,
+    tags_json       TEXT NOT NULL DEFAULT '[]',
+    notes           TEXT NOT NULL DEFAULT '',
+    created_at      TEXT NOT NULL,
+    started_at      TEXT,
+    finished_at     TEXT
+  );
+  CREATE INDEX runs_created ON runs(created_at);
+  CREATE INDEX runs_dataset ON runs(dataset_id);
+  CREATE INDEX runs_sweep ON runs(sweep_id);
+  CREATE INDEX runs_status ON runs(status);
+  CREATE INDEX runs_best ON runs(best_val_acc);
+
+  CREATE TABLE epochs (
+    run_id            TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    epoch             INTEGER NOT NULL,
+    loss              REAL NOT NULL,
+    train_acc         REAL NOT NULL,
+    val_acc           REAL NOT NULL,
+    val_loss          REAL NOT NULL,
+    seconds           REAL NOT NULL,
+    grad_norm_mean    REAL NOT NULL,
+    grad_norm_max     REAL NOT NULL,
+    clipped_fraction  REAL NOT NULL,
+    PRIMARY KEY (run_id, epoch)
+  ) WITHOUT ROWID;
+  `,
+];
+
+export const SCHEMA_VERSION = migrations.length;
+
+export function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > migrations.length) {
+    throw new Error(
+      `This database was written by a newer Sweeplab (schema ${current}, this build knows ${migrations.length}); update the app.`,
+    );
+  }
+  for (let version = current + 1; version <= migrations.length; version++) {
+    db.transaction(() => {
+      db.exec(migrations[version - 1]!);
+      db.pragma(`user_version = ${version}`);
+    })();
+  }
+}

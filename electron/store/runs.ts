@@ -1,0 +1,265 @@
+import type { Db } from './db';
+import { newId, nowIso } from './ids';
+import { EpochMetrics, ModelSpec, Run, RunStatus, TrainConfig } from '../../shared/domain';
+import type { RunFilter } from '../../shared/contract';
+import { RunFilter as RunFilterSchema } from '../../shared/contract';
+
+interface RunRow {
+  id: string;
+  name: string;
+  dataset_id: string;
+  dataset_name: string | null;
+  sweep_id: string | null;
+  cell_id: string | null;
+  model_json: string;
+  config_json: string;
+  status: string;
+  error: string | null;
+  backend: string | null;
+  epochs_done: number;
+  best_val_acc: number | null;
+  best_epoch: number | null;
+  last_val_acc: number | null;
+  last_train_acc: number | null;
+  starred: number;
+  tags_json: string;
+  notes: string;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+interface EpochRow {
+  epoch: number;
+  loss: number;
+  train_acc: number;
+  val_acc: number;
+  val_loss: number;
+  seconds: number;
+  grad_norm_mean: number;
+  grad_norm_max: number;
+  clipped_fraction: number;
+}
+
+const SELECT = `SELECT r.*, d.name AS dataset_name FROM runs r LEFT JOIN datasets d ON d.id = r.dataset_id`;
+
+function toRun(row: RunRow): Run {
+  return {
+    id: row.id,
+    name: row.name,
+    datasetId: row.dataset_id,
+    datasetName: row.dataset_name,
+    model: JSON.parse(row.model_json) as ModelSpec,
+    config: JSON.parse(row.config_json) as TrainConfig,
+    status: row.status as RunStatus,
+    error: row.error,
+    backend: row.backend as Run['backend'],
+    sweepId: row.sweep_id,
+    cellId: row.cell_id,
+    epochsDone: row.epochs_done,
+    bestValAcc: row.best_val_acc,
+    bestEpoch: row.best_epoch,
+    lastValAcc: row.last_val_acc,
+    lastTrainAcc: row.last_train_acc,
+    starred: row.starred === 1,
+    tags: JSON.parse(row.tags_json) as string[],
+    notes: row.notes,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+function toEpoch(row: EpochRow): EpochMetrics {
+  return {
+    epoch: row.epoch,
+    loss: row.loss,
+    trainAcc: row.train_acc,
+    valAcc: row.val_acc,
+    valLoss: row.val_loss,
+    seconds: row.seconds,
+    gradNormMean: row.grad_norm_mean,
+    gradNormMax: row.grad_norm_max,
+    clippedFraction: row.clipped_fraction,
+  };
+}
+
+export interface NewRun {
+  name?: string;
+  datasetId: string;
+  model: ModelSpec;
+  config: TrainConfig;
+  status?: RunStatus;
+  sweepId?: string | null;
+  cellId?: string | null;
+}
+
+const SORT_COLUMNS = { createdAt: 'r.created_at', name: 'r.name', bestValAcc: 'r.best_val_acc', status: 'r.status' } as const;
+
+/** Runs and their per-epoch metrics. */
+export function runsRepository(db: Db) {
+  const byId = db.prepare<[string], RunRow>(`${SELECT} WHERE r.id = ?`);
+  const insertRow = db.prepare(`INSERT INTO runs
+    (id, name, dataset_id, sweep_id, cell_id, model_json, config_json, lr, clip_norm, optimizer, preset, seed, status, created_at)
+    VALUES (@id, @name, @dataset_id, @sweep_id, @cell_id, @model_json, @config_json, @lr, @clip_norm, @optimizer, @preset, @seed, @status, @created_at)`);
+  const insertEpoch = db.prepare(`INSERT INTO epochs
+    (run_id, epoch, loss, train_acc, val_acc, val_loss, seconds, grad_norm_mean, grad_norm_max, clipped_fraction)
+    VALUES (@run_id, @epoch, @loss, @train_acc, @val_acc, @val_loss, @seconds, @grad_norm_mean, @grad_norm_max, @clipped_fraction)`);
+  // Summary columns are recomputed from the epochs table, so they can never drift from it.
+  const refreshSummary = db.prepare(`UPDATE runs SET
+      epochs_done = (SELECT count(*) FROM epochs WHERE run_id = @id),
+      best_val_acc = (SELECT max(val_acc) FROM epochs WHERE run_id = @id),
+      best_epoch = (SELECT epoch FROM epochs WHERE run_id = @id ORDER BY val_acc DESC, epoch ASC LIMIT 1),
+      last_val_acc = (SELECT val_acc FROM epochs WHERE run_id = @id ORDER BY epoch DESC LIMIT 1),
+      last_train_acc = (SELECT train_acc FROM epochs WHERE run_id = @id ORDER BY epoch DESC LIMIT 1)
+    WHERE id = @id`);
+  const epochsOf = db.prepare<[string], EpochRow>('SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch');
+  const deleteEpochsAfter = db.prepare('DELETE FROM epochs WHERE run_id = ? AND epoch > ?');
+  const deleteRow = db.prepare('DELETE FROM runs WHERE id = ?');
+
+  const repo = {
+    create(input: NewRun): Run {
+      const id = newId();
+      insertRow.run({
+        id,
+        name: input.name ?? defaultRunName(input),
+        dataset_id: input.datasetId,
+        sweep_id: input.sweepId ?? null,
+        cell_id: input.cellId ?? null,
+        model_json: JSON.stringify(input.model),
+        config_json: JSON.stringify(input.config),
+        lr: input.config.lr,
+        clip_norm: input.config.clipNorm,
+        optimizer: input.config.optimizer,
+        preset: input.model.preset ?? null,
+        seed: input.config.seed,
+        status: input.status ?? 'queued',
+        created_at: nowIso(),
+      });
+      return repo.get(id)!;
+    },
+
+    get(id: string): Run | null {
+      const row = byId.get(id);
+      return row ? toRun(row) : null;
+    },
+
+    list(filter: RunFilter = {}): { items: Run[]; total: number } {
+      const f = RunFilterSchema.parse(filter);
+      const where: string[] = [];
+      const params: Record<string, unknown> = {};
+      if (f.status?.length) {
+        where.push(`r.status IN (${f.status.map((_, i) => `@status${i}`).join(', ')})`);
+        f.status.forEach((s, i) => (params[`status${i}`] = s));
+      }
+      if (f.datasetId) {
+        where.push('r.dataset_id = @datasetId');
+        params.datasetId = f.datasetId;
+      }
+      if (f.sweepId) {
+        where.push('r.sweep_id = @sweepId');
+        params.sweepId = f.sweepId;
+      }
+      if (f.starred !== undefined) {
+        where.push('r.starred = @starred');
+        params.starred = f.starred ? 1 : 0;
+      }
+      if (f.search) {
+        where.push("(r.name LIKE @search ESCAPE '\\' OR r.notes LIKE @search ESCAPE '\\' OR r.tags_json LIKE @search ESCAPE '\\')");
+        params.search = `%${f.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      }
+      const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+      const total = (db.prepare(`SELECT count(*) AS n FROM runs r ${clause}`).get(params) as { n: number }).n;
+      const order = `${SORT_COLUMNS[f.sort]} ${f.order === 'asc' ? 'ASC' : 'DESC'} NULLS LAST, r.id`;
+      const rows = db
+        .prepare(`${SELECT} ${clause} ORDER BY ${order} LIMIT @limit OFFSET @offset`)
+        .all({ ...params, limit: f.limit, offset: f.offset }) as RunRow[];
+      return { items: rows.map(toRun), total };
+    },
+
+    update(
+      id: string,
+      patch: Partial<{
+        name: string;
+        status: RunStatus;
+        error: string | null;
+        backend: string | null;
+        starred: boolean;
+        tags: string[];
+        notes: string;
+        startedAt: string | null;
+        finishedAt: string | null;
+      }>,
+    ): Run | null {
+      const sets: string[] = [];
+      const params: Record<string, unknown> = { id };
+      const columns: Record<string, [string, (v: never) => unknown]> = {
+        name: ['name', (v: string) => v],
+        status: ['status', (v: string) => v],
+        error: ['error', (v: string | null) => v],
+        backend: ['backend', (v: string | null) => v],
+        starred: ['starred', (v: boolean) => (v ? 1 : 0)],
+        tags: ['tags_json', (v: string[]) => JSON.stringify(v)],
+        notes: ['notes', (v: string) => v],
+        startedAt: ['started_at', (v: string | null) => v],
+        finishedAt: ['finished_at', (v: string | null) => v],
+      };
+      for (const [key, value] of Object.entries(patch)) {
+        if (value === undefined) continue;
+        const [column, convert] = columns[key]!;
+        sets.push(`${column} = @${column}`);
+        params[column] = convert(value as never);
+      }
+      if (sets.length) db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE id = @id`).run(params);
+      return repo.get(id);
+    },
+
+    /** Stores one epoch and refreshes the run's summary in one transaction. Idempotent per (run, epoch). */
+    addEpoch: db.transaction((runId: string, m: EpochMetrics): void => {
+      insertEpoch.run({
+        run_id: runId,
+        epoch: m.epoch,
+        loss: m.loss,
+        train_acc: m.trainAcc,
+        val_acc: m.valAcc,
+        val_loss: m.valLoss,
+        seconds: m.seconds,
+        grad_norm_mean: m.gradNormMean,
+        grad_norm_max: m.gradNormMax,
+        clipped_fraction: m.clippedFraction,
+      });
+      refreshSummary.run({ id: runId });
+    }),
+
+    epochs(runId: string): EpochMetrics[] {
+      return epochsOf.all(runId).map(toEpoch);
+    },
+
+    /** Drops epochs after `epoch` (a resume from an older checkpoint) so no epoch is stored twice. */
+    truncateEpochs: db.transaction((runId: string, epoch: number): void => {
+      deleteEpochsAfter.run(runId, epoch);
+      refreshSummary.run({ id: runId });
+    }),
+
+    delete(id: string): boolean {
+      return deleteRow.run(id).changes > 0;
+    },
+
+    /** Stand-alone runs that were queued or running when the process died: marked interrupted on start. */
+    markInterrupted(): string[] {
+      const rows = db
+        .prepare("SELECT id FROM runs WHERE status IN ('running', 'queued') AND sweep_id IS NULL")
+        .all() as { id: string }[];
+      db.prepare("UPDATE runs SET status = 'interrupted' WHERE status IN ('running', 'queued') AND sweep_id IS NULL").run();
+      return rows.map((r) => r.id);
+    },
+  };
+  return repo;
+}
+export type RunsRepository = ReturnType<typeof runsRepository>;
+
+function defaultRunName(input: NewRun): string {
+  const model = input.model.preset ?? 'custom';
+  const clip = input.config.clipNorm === null ? 'noclip' : `clip ${input.config.clipNorm}`;
+  return `${model} ${input.config.optimizer} lr ${input.config.lr} ${clip} s${input.config.seed}`;
+}

@@ -1,0 +1,135 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openStore, type Store } from '../../electron/store';
+import { SCHEMA_VERSION } from '../../electron/store/migrations';
+import { datasetRecord, tempDir, tinyConfig, tinyModel } from '../support/fixtures';
+import type { EpochMetrics } from '../../shared/domain';
+
+const epoch = (n: number, valAcc: number): EpochMetrics => ({
+  epoch: n,
+  loss: 1 / n,
+  trainAcc: valAcc + 0.01,
+  valAcc,
+  valLoss: 0.5 / n,
+  seconds: 1.25 * n,
+  gradNormMean: 0.8,
+  gradNormMax: 2.5,
+  clippedFraction: 0.25,
+});
+
+describe('store', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let store: Store;
+
+  beforeEach(() => {
+    dir = tempDir();
+    store = openStore(dir.path);
+  });
+  afterEach(() => {
+    store.close();
+    dir.remove();
+  });
+
+  it('migrates an empty database to the current schema, in WAL mode with foreign keys on', () => {
+    expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
+    const tables = store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
+    expect(tables).toEqual(['datasets', 'epochs', 'runs', 'sweeps']);
+  });
+
+  it('round-trips a data set, finds it by checksum, renames it', () => {
+    const ds = datasetRecord({ name: 'Kuzushiji' });
+    store.datasets.insert(ds);
+    expect(store.datasets.get(ds.id)).toEqual(ds);
+    expect(store.datasets.findByChecksum(ds.checksum)?.id).toBe(ds.id);
+    store.datasets.rename(ds.id, 'KMNIST');
+    expect(store.datasets.get(ds.id)?.name).toBe('KMNIST');
+    expect(() => store.datasets.insert({ ...ds, id: 'other' })).toThrow(/UNIQUE/);
+  });
+
+  it('round-trips a run and its epochs, keeping the summary in step with the epochs', () => {
+    const ds = datasetRecord();
+    store.datasets.insert(ds);
+    const run = store.runs.create({ datasetId: ds.id, model: tinyModel, config: tinyConfig });
+    expect(run).toMatchObject({ status: 'queued', datasetName: ds.name, epochsDone: 0, bestValAcc: null, starred: false, tags: [] });
+    expect(run.model).toEqual(tinyModel);
+    expect(run.config).toEqual(tinyConfig);
+
+    store.runs.addEpoch(run.id, epoch(1, 0.8));
+    store.runs.addEpoch(run.id, epoch(2, 0.9));
+    store.runs.addEpoch(run.id, epoch(3, 0.85));
+    expect(store.runs.epochs(run.id)).toEqual([epoch(1, 0.8), epoch(2, 0.9), epoch(3, 0.85)]);
+    expect(store.runs.get(run.id)).toMatchObject({ epochsDone: 3, bestValAcc: 0.9, bestEpoch: 2, lastValAcc: 0.85, lastTrainAcc: 0.86 });
+
+    // An epoch is stored once: a second insert of the same epoch is refused.
+    expect(() => store.runs.addEpoch(run.id, epoch(3, 0.5))).toThrow(/UNIQUE|PRIMARY/);
+    store.runs.truncateEpochs(run.id, 1);
+    expect(store.runs.get(run.id)).toMatchObject({ epochsDone: 1, bestValAcc: 0.8, bestEpoch: 1 });
+
+    const updated = store.runs.update(run.id, { starred: true, tags: ['baseline'], notes: 'first try', status: 'completed' });
+    expect(updated).toMatchObject({ starred: true, tags: ['baseline'], notes: 'first try', status: 'completed' });
+  });
+
+  it('persists across reopen and cascades epochs on run delete', () => {
+    const ds = datasetRecord();
+    store.datasets.insert(ds);
+    const run = store.runs.create({ datasetId: ds.id, model: tinyModel, config: tinyConfig, name: 'keep me' });
+    store.runs.addEpoch(run.id, epoch(1, 0.7));
+    store.close();
+    store = openStore(dir.path);
+    expect(store.runs.get(run.id)?.name).toBe('keep me');
+    expect(store.runs.epochs(run.id)).toHaveLength(1);
+    expect(store.runs.delete(run.id)).toBe(true);
+    expect(store.db.prepare('SELECT count(*) FROM epochs').pluck().get()).toBe(0);
+  });
+
+  it('refuses a run on a missing data set (foreign key) and reports usage before deletes', () => {
+    expect(() => store.runs.create({ datasetId: 'missing', model: tinyModel, config: tinyConfig })).toThrow(/FOREIGN KEY/);
+    const ds = datasetRecord();
+    store.datasets.insert(ds);
+    store.runs.create({ datasetId: ds.id, model: tinyModel, config: tinyConfig });
+    expect(store.datasets.usage(ds.id)).toEqual({ runs: 1, sweeps: 0 });
+    expect(() => store.datasets.delete(ds.id)).toThrow(/FOREIGN KEY/);
+    store.datasets.delete(ds.id, true);
+    expect(store.datasets.get(ds.id)).toBeNull();
+    expect(store.runs.list().total).toBe(0);
+  });
+
+  it('filters, sorts and pages runs', () => {
+    const ds = datasetRecord();
+    store.datasets.insert(ds);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const run = store.runs.create({ datasetId: ds.id, model: tinyModel, config: { ...tinyConfig, lr: 0.001 * (i + 1) }, name: `run ${i}` });
+      store.runs.addEpoch(run.id, epoch(1, 0.5 + i / 10));
+      ids.push(run.id);
+    }
+    store.runs.update(ids[1]!, { status: 'failed', starred: true });
+    const best = store.runs.list({ sort: 'bestValAcc', order: 'desc', limit: 2 });
+    expect(best.total).toBe(5);
+    expect(best.items.map((r) => r.name)).toEqual(['run 4', 'run 3']);
+    expect(store.runs.list({ status: ['failed'] }).items.map((r) => r.id)).toEqual([ids[1]]);
+    expect(store.runs.list({ starred: true }).total).toBe(1);
+    expect(store.runs.list({ search: 'run 2' }).items.map((r) => r.id)).toEqual([ids[2]]);
+    expect(store.runs.list({ search: '100%' }).total).toBe(0);
+    expect(store.runs.list({ sort: 'name', order: 'asc', offset: 3 }).items.map((r) => r.name)).toEqual(['run 3', 'run 4']);
+  });
+
+  it('round-trips a sweep with trial counts derived from its runs', () => {
+    const ds = datasetRecord();
+    store.datasets.insert(ds);
+    const spec = {
+      datasetId: ds.id,
+      model: tinyModel,
+      base: tinyConfig,
+      axes: { lr: { values: [0.001, 0.01] }, clip: [null, 1] },
+      repeats: 2,
+    };
+    const sweep = store.sweeps.create({ name: 'lr sweep', spec, concurrency: 2 });
+    expect(sweep).toMatchObject({ name: 'lr sweep', status: 'draft', concurrency: 2, trials: { total: 0, done: 0, running: 0, failed: 0 } });
+    const run = store.runs.create({ datasetId: ds.id, model: tinyModel, config: tinyConfig, sweepId: sweep.id, cellId: 'c1' });
+    store.runs.update(run.id, { status: 'completed' });
+    expect(store.sweeps.get(sweep.id)?.trials).toEqual({ total: 1, done: 1, running: 0, failed: 0 });
+    expect(store.sweeps.update(sweep.id, { status: 'running' })?.status).toBe('running');
+  });
+});

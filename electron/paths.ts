@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 /**
  * Where Sweeplab keeps its database, data sets and checkpoints when no `--data-dir` is given:
@@ -14,7 +15,19 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform = 
   return join(env.XDG_CONFIG_HOME ?? join(home, '.config'), 'Sweeplab');
 }
 
-/** The repository / app root (where package.json, resources/ and out/ live). */
+let root: string | null = null;
+
+/**
+ * The repository / app root (where package.json, resources/ and out/ live): the nearest folder
+ * above this module with a package.json, so it holds from electron/ (tsx) and from out/main (bundle).
+ */
 export function appRoot(): string {
-  return resolve(import.meta.dirname, '..');
+  if (root) return root;
+  let dir = import.meta.dirname;
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`No package.json above ${import.meta.dirname}`);
+    dir = up;
+  }
+  return (root = dir);
 }

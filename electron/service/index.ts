@@ -7,6 +7,7 @@ import type { ServiceContext } from './context';
 import { runHandlers } from './runs';
 import { datasetHandlers } from './datasets';
 import { sweepHandlers } from './sweeps';
+import { reportHandlers } from './reports';
 import type { AppInfo } from '../../shared/contract';
 import type { BackendName } from '../../shared/domain';
 
@@ -26,6 +27,7 @@ export function createService(ctx: ServiceContext, info: { version: string; back
     ...runHandlers(ctx),
     ...datasetHandlers(ctx),
     ...sweepHandlers(ctx),
+    ...reportHandlers(ctx),
   };
   const dispatcher = createDispatcher(handlers, {
     onInternalError: (error) => console.error('[sweeplab] internal error:', error),

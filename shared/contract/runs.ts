@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { EpochMetrics, Id, ModelSpec, Run, RunStatus, TrainConfig } from '../domain';
+import { ById, Ok, Page, method } from './common';
+
+export const RunFilter = z.strictObject({
+  ...Page,
+  status: z.array(RunStatus).max(10).optional(),
+  datasetId: Id.optional(),
+  sweepId: Id.optional(),
+  search: z.string().max(200).optional(),
+  starred: z.boolean().optional(),
+  sort: z.enum(['createdAt', 'name', 'bestValAcc', 'status']).default('createdAt'),
+  order: z.enum(['asc', 'desc']).default('desc'),
+});
+export type RunFilter = z.input<typeof RunFilter>;
+
+export const CreateRun = z.strictObject({
+  name: z.string().trim().min(1).max(200).optional(),
+  datasetId: Id,
+  model: ModelSpec,
+  config: TrainConfig,
+  /** Start training now (default). False stores a queued run only. */
+  start: z.boolean().default(true),
+});
+export type CreateRun = z.input<typeof CreateRun>;
+
+export const UpdateRun = z.strictObject({
+  id: Id,
+  name: z.string().trim().min(1).max(200).optional(),
+  starred: z.boolean().optional(),
+  tags: z.array(z.string().trim().min(1).max(50)).max(50).optional(),
+  notes: z.string().max(20_000).optional(),
+});
+
+export const runMethods = {
+  'runs.list': method(RunFilter, z.strictObject({ items: z.array(Run), total: z.number().int() })),
+  'runs.get': method(ById, Run),
+  'runs.epochs': method(ById, z.array(EpochMetrics)),
+  'runs.create': method(CreateRun, Run),
+  'runs.update': method(UpdateRun, Run),
+  'runs.cancel': method(ById, Run),
+  'runs.resume': method(ById, Run),
+  'runs.delete': method(ById, Ok),
+} as const;
+
+export const runEvents = {
+  /** A run was created or changed (status, name, best accuracy…). */
+  'run.updated': Run,
+  'run.deleted': ById,
+  /** A run finished an epoch; sent as soon as the epoch is stored. */
+  'run.epoch': z.strictObject({ runId: Id, metrics: EpochMetrics }),
+  'run.log': z.strictObject({ runId: Id, level: z.enum(['info', 'warn', 'error']), message: z.string() }),
+} as const;

@@ -7,6 +7,8 @@ import type { EventName, EventPayload, MethodName, NamespacedApi, Request, Respo
 export type SweeplabBridge = NamespacedApi & {
   call<M extends MethodName>(method: M, request: Request<M>): Promise<Response<M>>;
   on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
+  /** The path of a dropped or picked file (Electron's webUtils.getPathForFile); '' when it has none. */
+  pathForFile(file: File): string;
 };
 
 declare global {

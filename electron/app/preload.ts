@@ -3,7 +3,7 @@
  * plus `call` and `on`, and nothing else. Only channels named in the contract pass; the raw
  * ipcRenderer never reaches the page.
  */
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import {
   callChannel,
   eventChannel,
@@ -38,6 +38,8 @@ const bridge = {
   call: (method: string, request: unknown) =>
     transport.call(method as never, request as never).catch((error: unknown) => Promise.reject(ApiError.from(error).toJSON())),
   on: (event: string, listener: (payload: unknown) => void) => transport.on(event as never, listener),
+  /** The path of a dropped or picked file: the desktop app imports in place, without an upload. */
+  pathForFile: (file: File) => webUtils.getPathForFile(file),
 };
 
 contextBridge.exposeInMainWorld('sweeplab', bridge);

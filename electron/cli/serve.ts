@@ -20,7 +20,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
         throw new ApiError('unavailable', 'The renderer is not built: run `npm run build` first');
       }
       const runtime = await ctx.open('browser');
-      const server = await startServer({ service: runtime.service, events: runtime.events, staticDir, port: opts.port });
+      const server = await startServer({ service: runtime.service, events: runtime.events, dataDir: runtime.dataDir, staticDir, port: opts.port });
       if (ctx.options.json) process.stdout.write(`${JSON.stringify({ url: server.url, port: server.port, dataDir: runtime.dataDir })}\n`);
       else process.stdout.write(`Sweeplab is serving ${runtime.dataDir}\nOpen ${server.url}\n`);
       await new Promise<void>((resolve) => {

@@ -2,6 +2,7 @@
  * Browser mode: the shared contract over HTTP + WebSocket on 127.0.0.1, with a random token.
  *
  *   POST /api/call/<method>   body: the request JSON → {ok, value} | {ok: false, error}
+ *   POST /api/upload          one file of a dropped file or folder (see upload.ts)
  *   GET  /api/ws              WebSocket: {id, method, params} → {id, ok, value|error}; events as {event, payload}
  *   GET  /*                   the built renderer (index.html for client-side routes)
  *
@@ -15,6 +16,7 @@ import type { Service } from '../service';
 import type { EventBus } from '../service/events';
 import { isAuthorized, isLoopbackHost, newToken, TOKEN_COOKIE } from './auth';
 import { serveStatic } from './static';
+import { handleUpload } from './upload';
 import type { ErrorCode } from '../../shared/errors';
 
 export interface ServerOptions {
@@ -25,8 +27,8 @@ export interface ServerOptions {
   port?: number;
   host?: string;
   token?: string;
-  /** Extra routes (uploads…) tried before static files; return true when handled. */
-  routes?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean;
+  /** The data folder: browser-mode uploads land in its uploads/ folder. */
+  dataDir: string;
 }
 
 export interface RunningServer {
@@ -101,7 +103,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         const result = await service.dispatch(decodeURIComponent(url.pathname.slice('/api/call/'.length)), payload);
         return sendJson(res, result.ok ? 200 : HTTP_STATUS[result.error.code], result);
       }
-      if (options.routes && (await options.routes(req, res, url))) return;
+      if (url.pathname === '/api/upload') return await handleUpload(options.dataDir, req, res);
       if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { ok: false, error: { code: 'invalid_argument', message: 'Method not allowed' } });
       serveStatic(options.staticDir, url.pathname, res);
     } catch (error) {

@@ -22,7 +22,7 @@ describe.skipIf(!hasChromium)('browser mode in Chromium', () => {
     const ds = datasetRecord({ name: 'Fixture digits' });
     t.runtime.store.datasets.insert(ds);
     datasetId = ds.id;
-    server = await startServer({ service: t.runtime.service, events: t.runtime.events, staticDir, port: 0 });
+    server = await startServer({ service: t.runtime.service, events: t.runtime.events, dataDir: t.dataDir, staticDir, port: 0 });
     browser = await launchChromium();
   });
   afterAll(async () => {

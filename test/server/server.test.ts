@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startServer, type RunningServer } from '../../electron/server';
@@ -20,7 +20,7 @@ describe('browser transport (HTTP + WebSocket)', () => {
     datasetId = ds.id;
     mkdirSync(web.path, { recursive: true });
     writeFileSync(join(web.path, 'index.html'), '<!doctype html><title>Sweeplab</title>');
-    server = await startServer({ service: t.runtime.service, events: t.runtime.events, staticDir: web.path, port: 0 });
+    server = await startServer({ service: t.runtime.service, events: t.runtime.events, dataDir: t.dataDir, staticDir: web.path, port: 0 });
     base = `http://127.0.0.1:${server.port}`;
   });
   afterAll(async () => {
@@ -115,5 +115,31 @@ describe('browser transport (HTTP + WebSocket)', () => {
     ws.send('not json');
     expect(await waitFor((m) => m.id === null)).toMatchObject({ ok: false, error: { code: 'invalid_argument' } });
     ws.close();
+  });
+
+  it('streams an upload into the session folder and refuses paths that escape it', async () => {
+    const headers = { authorization: `Bearer ${server.token}`, 'x-upload-session': 'sessionA1' };
+    const ok = await fetch(`${base}/api/upload`, {
+      method: 'POST',
+      headers: { ...headers, 'x-upload-path': encodeURIComponent('digits/train/3/a.png') },
+      body: new Uint8Array([1, 2, 3, 4]),
+    });
+    expect(ok.status).toBe(200);
+    const body = (await ok.json()) as { value: { root: string; path: string; bytes: number } };
+    expect(body.value.root).toBe(join(t.dataDir, 'uploads', 'sessionA1'));
+    expect(body.value.bytes).toBe(4);
+    expect([...readFileSync(body.value.path)]).toEqual([1, 2, 3, 4]);
+    for (const evil of ['../../escape.txt', '/etc/passwd', 'a/../../b', '']) {
+      const res = await fetch(`${base}/api/upload`, {
+        method: 'POST',
+        headers: { ...headers, 'x-upload-path': encodeURIComponent(evil) },
+        body: 'x',
+      });
+      expect(res.status).toBe(400);
+    }
+    const badSession = await fetch(`${base}/api/upload`, { method: 'POST', headers: { ...headers, 'x-upload-session': '../x', 'x-upload-path': 'a' }, body: 'x' });
+    expect(badSession.status).toBe(400);
+    const noToken = await fetch(`${base}/api/upload`, { method: 'POST', headers: { 'x-upload-session': 'sessionA1', 'x-upload-path': 'a' }, body: 'x' });
+    expect(noToken.status).toBe(401);
   });
 });

@@ -9,6 +9,8 @@ export type SweeplabBridge = NamespacedApi & {
   on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
   /** The path of a dropped or picked file (Electron's webUtils.getPathForFile); '' when it has none. */
   pathForFile(file: File): string;
+  /** Routes chosen in the native menu; returns an unsubscribe. */
+  onNavigate(listener: (route: string) => void): () => void;
 };
 
 declare global {

@@ -3,13 +3,15 @@
  * no navigation, no new windows), the contract bound to IPC, the back end from createRuntime.
  * Thin by design: no domain logic here.
  */
-import { app, BrowserWindow, ipcMain, session, shell } from 'electron';
+import { app, BrowserWindow, ipcMain, Menu, Notification, screen, session, shell } from 'electron';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRuntime, type Runtime } from '../runtime';
 import { bindIpc } from './ipc';
 import { CONTENT_SECURITY_POLICY } from '../server/static';
 import { appRoot } from '../paths';
+import { buildMenu } from './menu';
+import { loadWindowState, trackWindowState } from './window-state';
 
 let runtime: Runtime | null = null;
 let window: BrowserWindow | null = null;
@@ -20,10 +22,12 @@ function dataDirFromArgs(): string {
   return process.env.SWEEPLAB_HOME ?? app.getPath('userData');
 }
 
-function createWindow(): BrowserWindow {
+function createWindow(dataDir: string): BrowserWindow {
+  const state = loadWindowState(dataDir, screen.getAllDisplays().map((d) => d.workArea));
   const win = new BrowserWindow({
-    width: 1280,
-    height: 820,
+    ...(state.bounds.x >= 0 ? { x: state.bounds.x, y: state.bounds.y } : {}),
+    width: state.bounds.width,
+    height: state.bounds.height,
     minWidth: 900,
     minHeight: 600,
     title: 'Sweeplab',
@@ -36,7 +40,11 @@ function createWindow(): BrowserWindow {
       webSecurity: true,
     },
   });
-  win.once('ready-to-show', () => win.show());
+  win.once('ready-to-show', () => {
+    if (state.maximized) win.maximize();
+    win.show();
+  });
+  trackWindowState(win, dataDir);
   // No navigation away from the app and no new windows; external links open in the browser.
   win.webContents.on('will-navigate', (event) => event.preventDefault());
   win.webContents.setWindowOpenHandler(({ url }) => {
@@ -60,10 +68,28 @@ async function start(): Promise<void> {
   });
   runtime = await createRuntime({ dataDir: dataDirFromArgs(), transport: 'electron' });
   bindIpc(ipcMain, runtime.service, runtime.events, () => window?.webContents ?? null);
-  window = createWindow();
-  window.on('closed', () => (window = null));
+  Menu.setApplicationMenu(buildMenu(() => window));
+  notifyWhenSweepsEnd(runtime);
+  const open = () => {
+    window = createWindow(runtime!.dataDir);
+    window.on('closed', () => (window = null));
+  };
+  open();
   app.on('activate', () => {
-    if (!window) window = createWindow();
+    if (!window) open();
+  });
+}
+
+/** A desktop notification when a sweep finishes, fails or is cancelled; the renderer may be hidden. */
+function notifyWhenSweepsEnd(rt: Runtime): void {
+  const seen = new Map<string, string>();
+  rt.events.on('sweep.updated', (sweep) => {
+    const before = seen.get(sweep.id);
+    seen.set(sweep.id, sweep.status);
+    if (before === sweep.status || !['completed', 'failed', 'cancelled'].includes(sweep.status)) return;
+    if (!Notification.isSupported()) return;
+    const { done, failed, total } = sweep.trials;
+    new Notification({ title: `Sweep ${sweep.status}: ${sweep.name}`, body: `${done} of ${total} trials finished${failed ? `, ${failed} failed` : ''}.` }).show();
   });
 }
 

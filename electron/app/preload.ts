@@ -16,6 +16,9 @@ import {
 import { ApiError } from '../../shared/errors';
 import type { DispatchResult } from '../service/dispatch';
 
+// Written here rather than imported from menu.ts, which pulls in Electron's main-process API.
+const NAVIGATE_CHANNEL = 'sweeplab:navigate';
+
 const transport: ApiTransport = {
   async call(method, request) {
     if (!isMethodName(method)) throw new ApiError('not_found', `Unknown method: ${String(method)}`);
@@ -40,6 +43,12 @@ const bridge = {
   on: (event: string, listener: (payload: unknown) => void) => transport.on(event as never, listener),
   /** The path of a dropped or picked file: the desktop app imports in place, without an upload. */
   pathForFile: (file: File) => webUtils.getPathForFile(file),
+  /** Routes chosen in the native menu. */
+  onNavigate: (listener: (route: string) => void) => {
+    const wrapped = (_: IpcRendererEvent, route: unknown) => typeof route === 'string' && listener(route);
+    ipcRenderer.on(NAVIGATE_CHANNEL, wrapped);
+    return () => ipcRenderer.off(NAVIGATE_CHANNEL, wrapped);
+  },
 };
 
 contextBridge.exposeInMainWorld('sweeplab', bridge);

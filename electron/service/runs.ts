@@ -11,7 +11,16 @@ function mustGet(ctx: ServiceContext, id: string): Run {
 
 export function runHandlers(ctx: ServiceContext): Pick<
   Handlers,
-  'runs.list' | 'runs.get' | 'runs.epochs' | 'runs.create' | 'runs.update' | 'runs.cancel' | 'runs.resume' | 'runs.delete'
+  | 'runs.list'
+  | 'runs.get'
+  | 'runs.epochs'
+  | 'runs.epochsMany'
+  | 'runs.tags'
+  | 'runs.create'
+  | 'runs.update'
+  | 'runs.cancel'
+  | 'runs.resume'
+  | 'runs.delete'
 > {
   return {
     'runs.list': (filter) => ctx.store.runs.list(filter),
@@ -20,6 +29,8 @@ export function runHandlers(ctx: ServiceContext): Pick<
       mustGet(ctx, id);
       return ctx.store.runs.epochs(id);
     },
+    'runs.epochsMany': ({ ids }) => ctx.store.runs.epochsMany(ids),
+    'runs.tags': () => ctx.store.runs.tags(),
     'runs.create': async (request) => {
       const dataset = ctx.store.datasets.get(request.datasetId);
       if (!dataset) throw new ApiError('not_found', `No data set with id ${request.datasetId}`);

@@ -94,7 +94,16 @@ export interface NewRun {
   cellId?: string | null;
 }
 
-const SORT_COLUMNS = { createdAt: 'r.created_at', name: 'r.name', bestValAcc: 'r.best_val_acc', status: 'r.status' } as const;
+const SORT_COLUMNS = {
+  createdAt: 'r.created_at',
+  name: 'r.name',
+  bestValAcc: 'r.best_val_acc',
+  lastValAcc: 'r.last_val_acc',
+  status: 'r.status',
+  lr: 'r.lr',
+  clipNorm: 'r.clip_norm',
+  epochsDone: 'r.epochs_done',
+} as const;
 
 /** Runs and their per-epoch metrics. */
 export function runsRepository(db: Db) {
@@ -168,6 +177,33 @@ export function runsRepository(db: Db) {
         where.push("(r.name LIKE @search ESCAPE '\\' OR r.notes LIKE @search ESCAPE '\\' OR r.tags_json LIKE @search ESCAPE '\\')");
         params.search = `%${f.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       }
+      const bound = (column: string, op: '>=' | '<=', key: string, value: unknown) => {
+        if (value === undefined) return;
+        where.push(`${column} ${op} @${key}`);
+        params[key] = value;
+      };
+      bound('r.lr', '>=', 'lrMin', f.lrMin);
+      bound('r.lr', '<=', 'lrMax', f.lrMax);
+      bound('r.clip_norm', '>=', 'clipMin', f.clipMin);
+      bound('r.clip_norm', '<=', 'clipMax', f.clipMax);
+      bound('r.created_at', '>=', 'createdAfter', f.createdAfter);
+      bound('r.created_at', '<=', 'createdBefore', f.createdBefore);
+      if (f.noClip !== undefined) where.push(f.noClip ? 'r.clip_norm IS NULL' : 'r.clip_norm IS NOT NULL');
+      if (f.inSweep !== undefined) where.push(f.inSweep ? 'r.sweep_id IS NOT NULL' : 'r.sweep_id IS NULL');
+      f.tags?.forEach((tag, i) => {
+        where.push(`EXISTS (SELECT 1 FROM json_each(r.tags_json) WHERE json_each.value = @tag${i})`);
+        params[`tag${i}`] = tag;
+      });
+      if (f.preset?.length) {
+        const named = f.preset.filter((p) => p !== 'custom');
+        const parts: string[] = [];
+        if (named.length) {
+          parts.push(`r.preset IN (${named.map((_, i) => `@preset${i}`).join(', ')})`);
+          named.forEach((p, i) => (params[`preset${i}`] = p));
+        }
+        if (f.preset.includes('custom')) parts.push('r.preset IS NULL');
+        where.push(`(${parts.join(' OR ')})`);
+      }
       const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
       const total = (db.prepare(`SELECT count(*) AS n FROM runs r ${clause}`).get(params) as { n: number }).n;
       const order = `${SORT_COLUMNS[f.sort]} ${f.order === 'asc' ? 'ASC' : 'DESC'} NULLS LAST, r.id`;
@@ -233,6 +269,33 @@ export function runsRepository(db: Db) {
 
     epochs(runId: string): EpochMetrics[] {
       return epochsOf.all(runId).map(toEpoch);
+    },
+
+    /** Epochs of several runs in one query, in the order of `runIds`; unknown ids are left out. */
+    epochsMany(runIds: readonly string[]): { runId: string; epochs: EpochMetrics[] }[] {
+      if (!runIds.length) return [];
+      const rows = db
+        .prepare(`SELECT * FROM epochs WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id, epoch`)
+        .all(JSON.stringify(runIds)) as (EpochRow & { run_id: string })[];
+      const byRun = new Map<string, EpochMetrics[]>();
+      for (const row of rows) {
+        let list = byRun.get(row.run_id);
+        if (!list) byRun.set(row.run_id, (list = []));
+        list.push(toEpoch(row));
+      }
+      const known = new Set(
+        (db.prepare('SELECT id FROM runs WHERE id IN (SELECT value FROM json_each(?))').pluck().all(JSON.stringify(runIds)) as string[]),
+      );
+      return runIds.filter((id) => known.has(id)).map((id) => ({ runId: id, epochs: byRun.get(id) ?? [] }));
+    },
+
+    /** Tags in use with their run counts, most used first. */
+    tags(): { tag: string; count: number }[] {
+      return db
+        .prepare(
+          'SELECT json_each.value AS tag, count(*) AS count FROM runs r, json_each(r.tags_json) GROUP BY json_each.value ORDER BY count DESC, tag',
+        )
+        .all() as { tag: string; count: number }[];
     },
 
     /** Drops epochs after `epoch` (a resume from an older checkpoint) so no epoch is stored twice. */

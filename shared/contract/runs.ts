@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { EpochMetrics, Id, ModelSpec, Run, RunStatus, TrainConfig } from '../domain';
-import { ById, Ok, Page, method } from './common';
+import { EpochMetrics, Id, ModelSpec, PresetName, Run, RunStatus, TrainConfig } from '../domain';
+import { ById, Empty, Ok, Page, method } from './common';
 
 export const RunFilter = z.strictObject({
   ...Page,
@@ -9,7 +9,24 @@ export const RunFilter = z.strictObject({
   sweepId: Id.optional(),
   search: z.string().max(200).optional(),
   starred: z.boolean().optional(),
-  sort: z.enum(['createdAt', 'name', 'bestValAcc', 'status']).default('createdAt'),
+  /** Learning rate within [lrMin, lrMax] (inclusive; either side may be absent). */
+  lrMin: z.number().min(0).optional(),
+  lrMax: z.number().min(0).optional(),
+  /** Clip norm within [clipMin, clipMax]; runs without clipping match neither bound. */
+  clipMin: z.number().min(0).optional(),
+  clipMax: z.number().min(0).optional(),
+  /** true: only runs without clipping; false: only clipped runs. */
+  noClip: z.boolean().optional(),
+  /** Runs carrying every one of these tags. */
+  tags: z.array(z.string().min(1).max(50)).max(20).optional(),
+  /** Created at or after / before these ISO times. */
+  createdAfter: z.string().max(40).optional(),
+  createdBefore: z.string().max(40).optional(),
+  /** Model presets; 'custom' matches runs whose model is not a preset. */
+  preset: z.array(z.union([PresetName, z.literal('custom')])).max(7).optional(),
+  /** true: only runs of some sweep; false: only stand-alone runs. */
+  inSweep: z.boolean().optional(),
+  sort: z.enum(['createdAt', 'name', 'bestValAcc', 'lastValAcc', 'status', 'lr', 'clipNorm', 'epochsDone']).default('createdAt'),
   order: z.enum(['asc', 'desc']).default('desc'),
 });
 export type RunFilter = z.input<typeof RunFilter>;
@@ -41,6 +58,13 @@ export const runMethods = {
   'runs.cancel': method(ById, Run),
   'runs.resume': method(ById, Run),
   'runs.delete': method(ById, Ok),
+  /** Epochs of many runs at once (overlaid curves); unknown ids are left out. */
+  'runs.epochsMany': method(
+    z.strictObject({ ids: z.array(Id).min(1).max(500) }),
+    z.array(z.strictObject({ runId: Id, epochs: z.array(EpochMetrics) })),
+  ),
+  /** Every tag in use with how many runs carry it, most used first. */
+  'runs.tags': method(Empty, z.array(z.strictObject({ tag: z.string(), count: z.number().int() }))),
 } as const;
 
 export const runEvents = {

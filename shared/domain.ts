@@ -204,7 +204,12 @@ export type Dataset = z.infer<typeof Dataset>;
 
 export const LrAxis = z.union([
   z.strictObject({ values: z.array(positive().max(100)).min(1).max(200) }),
-  z.strictObject({ range: z.strictObject({ min: positive(), max: positive(), points: z.number().int().min(1).max(200) }) }),
+  /** Log-spaced from min to max inclusive (points = 1: min alone), as numpy.logspace. */
+  z.strictObject({
+    range: z
+      .strictObject({ min: positive().max(100), max: positive().max(100), points: z.number().int().min(1).max(200) })
+      .refine((r) => r.min <= r.max, { message: 'min must not exceed max' }),
+  }),
 ]);
 export type LrAxis = z.infer<typeof LrAxis>;
 
@@ -246,5 +251,11 @@ export const Sweep = z.strictObject({
   concurrency: z.number().int().min(1).max(64),
   createdAt: isoDate(),
   finishedAt: isoDate().nullable(),
+  /**
+   * Seconds until every unfinished trial is done at the current concurrency: from this sweep's own
+   * measured epoch times once it has some, else from the launch plan. Null when nothing is left or
+   * no estimate exists; absent where the sender did not compute it (list views).
+   */
+  etaSeconds: z.number().min(0).nullable().optional(),
 });
 export type Sweep = z.infer<typeof Sweep>;

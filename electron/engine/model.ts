@@ -1,0 +1,366 @@
+/**
+ * ModelSpec → a network with a hand-written forward and backward pass on tfjs ops.
+ *
+ * Why not tf.layers / tf.grad: on the wasm backend their dense gradients use matMul with
+ * transposeA/transposeB, which takes a path 5–10× slower than a plain matMul after an explicit
+ * transpose, and the layers API adds allocations and host reads per batch (DESIGN.md, measured
+ * facts). Writing the backward pass ourselves also lets BatchNorm and the loss use PyTorch's
+ * exact semantics. Every layer is written once, with ordinary tfjs ops, so it runs on any backend.
+ *
+ * The input is always a flat [batch, h·w·c] tensor: Flatten is a no-op here, and layers that are
+ * elementwise do the same thing before or after it; describeModel() refuses the specs where the
+ * difference would matter (Linear or BatchNorm1d before Flatten).
+ *
+ * Tensors made by forward() and backward() belong to the caller's tf.tidy; parameters and
+ * BatchNorm running statistics are kept outside any tidy and replaced via setParam / setBuffer.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayerSpec, ModelSpec } from '../../shared/domain';
+import { describeModel } from '../../shared/models';
+import { prefersExplicitTranspose } from './backend';
+import { initBias, initWeights } from './init';
+import type { Rng } from './rng';
+
+export interface NamedTensor {
+  /** PyTorch state_dict-style name: `<layer index>.weight`, `.bias`, `.running_mean`, `.running_var`. */
+  name: string;
+  shape: number[];
+  tensor: tf.Tensor;
+}
+
+export type ForwardMode = { training: true; dropoutRng: Rng } | { training: false };
+
+/** Scratch Float32Arrays for host → device uploads; wasm copies on upload, so it can reuse them. */
+export function makeUploader(): (key: string, size: number) => Float32Array {
+  const reuse = tf.getBackend() === 'wasm';
+  const cache = new Map<string, Float32Array>();
+  return (key, size) => {
+    if (!reuse) return new Float32Array(size);
+    let buf = cache.get(key);
+    if (!buf || buf.length !== size) {
+      buf = new Float32Array(size);
+      cache.set(key, buf);
+    }
+    return buf;
+  };
+}
+
+interface Layer {
+  forward(x: tf.Tensor, mode: ForwardMode): tf.Tensor;
+  /** Gradient w.r.t. the input (null when no earlier layer needs it); writes param grads into `grads`. */
+  backward(dy: tf.Tensor, grads: tf.Tensor[], needInput: boolean): tf.Tensor | null;
+}
+
+export class Network {
+  readonly params: NamedTensor[] = [];
+  readonly buffers: NamedTensor[] = [];
+  readonly inputFeatures: number;
+  readonly numClasses: number;
+  readonly totalParams: number;
+  private readonly layers: Layer[] = [];
+  /** For each layer: does any earlier layer have parameters (so we need the input gradient)? */
+  private readonly needInputGrad: boolean[] = [];
+  private readonly explicitT: boolean;
+  private readonly upload = makeUploader();
+  /** Per-BatchNorm eval affine (scale, shift), cached between beginEval() and endEval(). */
+  private evalAffine: Map<number, [tf.Tensor, tf.Tensor]> | null = null;
+
+  constructor(
+    readonly spec: ModelSpec,
+    inputShape: readonly [number, number, number],
+    numClasses: number,
+    initRng: Rng,
+  ) {
+    const description = describeModel(spec, inputShape, numClasses);
+    this.inputFeatures = description.inputFeatures;
+    this.numClasses = numClasses;
+    this.totalParams = description.totalParams;
+    this.explicitT = prefersExplicitTranspose();
+    let features = description.inputFeatures;
+    let seenParams = false;
+    spec.layers.forEach((layer, index) => {
+      this.needInputGrad.push(seenParams);
+      this.layers.push(this.makeLayer(layer, index, features, spec, initRng));
+      if (layer.type === 'linear') {
+        features = layer.units;
+        seenParams = true;
+      }
+      if (layer.type === 'batchnorm1d') seenParams = true;
+    });
+  }
+
+  private addParam(name: string, shape: number[], values: Float32Array): number {
+    this.params.push({ name, shape, tensor: tf.tensor(values, shape, 'float32') });
+    return this.params.length - 1;
+  }
+
+  private addBuffer(name: string, shape: number[], values: Float32Array): number {
+    this.buffers.push({ name, shape, tensor: tf.tensor(values, shape, 'float32') });
+    return this.buffers.length - 1;
+  }
+
+  setParam(i: number, t: tf.Tensor): void {
+    const p = this.params[i]!;
+    if (p.tensor !== t) p.tensor.dispose();
+    p.tensor = t;
+  }
+
+  setBuffer(i: number, t: tf.Tensor): void {
+    const b = this.buffers[i]!;
+    if (b.tensor !== t) b.tensor.dispose();
+    b.tensor = t;
+  }
+
+  /** Logits for a flat [batch, features] input. Training mode caches what backward() needs. */
+  forward(x: tf.Tensor, mode: ForwardMode): tf.Tensor {
+    let h = x;
+    for (const layer of this.layers) h = layer.forward(h, mode);
+    return h;
+  }
+
+  /** Gradients of the loss w.r.t. every parameter (aligned with `params`), from dLoss/dLogits. */
+  backward(dLogits: tf.Tensor): tf.Tensor[] {
+    const grads: tf.Tensor[] = new Array(this.params.length);
+    let dy: tf.Tensor | null = dLogits;
+    for (let i = this.layers.length - 1; i >= 0 && dy; i--) {
+      dy = this.layers[i]!.backward(dy, grads, this.needInputGrad[i]!);
+    }
+    return grads;
+  }
+
+  /** Precomputes BatchNorm's eval-mode affine once for a whole evaluation pass. */
+  beginEval(): void {
+    this.endEval();
+    this.evalAffine = new Map();
+  }
+
+  endEval(): void {
+    if (!this.evalAffine) return;
+    for (const [scale, shift] of this.evalAffine.values()) {
+      scale.dispose();
+      shift.dispose();
+    }
+    this.evalAffine = null;
+  }
+
+  dispose(): void {
+    this.endEval();
+    for (const p of this.params) p.tensor.dispose();
+    for (const b of this.buffers) b.tensor.dispose();
+  }
+
+  private matMulTA(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+    // aᵀ·b: explicit transpose then plain matMul where that measures faster (wasm, cpu).
+    return this.explicitT ? tf.matMul(tf.transpose(a), b) : tf.matMul(a, b, true, false);
+  }
+
+  private matMulTB(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+    return this.explicitT ? tf.matMul(a, tf.transpose(b)) : tf.matMul(a, b, false, true);
+  }
+
+  private makeLayer(layer: LayerSpec, index: number, inF: number, spec: ModelSpec, rng: Rng): Layer {
+    switch (layer.type) {
+      case 'flatten':
+        return { forward: (x) => x, backward: (dy) => dy };
+      case 'linear':
+        return this.linear(layer, index, inF, spec, rng);
+      case 'batchnorm1d':
+        return this.batchNorm(layer, index, inF);
+      case 'dropout':
+        return this.dropout(layer.p, inF);
+      case 'relu': {
+        let x: tf.Tensor | null = null;
+        return {
+          forward: (input, mode) => {
+            if (mode.training) x = input;
+            return tf.relu(input);
+          },
+          // PyTorch: the gradient at exactly 0 is 0; tf.step(x) is 1 for x > 0 else 0.
+          backward: (dy, _g, need) => (need ? tf.mul(dy, tf.step(x!)) : null),
+        };
+      }
+      case 'leaky_relu': {
+        let x: tf.Tensor | null = null;
+        const slope = layer.negativeSlope;
+        return {
+          forward: (input, mode) => {
+            if (mode.training) x = input;
+            return tf.leakyRelu(input, slope);
+          },
+          // step(x, alpha) = x > 0 ? 1 : alpha, PyTorch's derivative (slope at 0).
+          backward: (dy, _g, need) => (need ? tf.mul(dy, tf.step(x!, slope)) : null),
+        };
+      }
+      case 'tanh': {
+        let y: tf.Tensor | null = null;
+        return {
+          forward: (input, mode) => {
+            const out = tf.tanh(input);
+            if (mode.training) y = out;
+            return out;
+          },
+          backward: (dy, _g, need) => (need ? tf.mul(dy, tf.sub(1, tf.square(y!))) : null),
+        };
+      }
+      case 'sigmoid': {
+        let y: tf.Tensor | null = null;
+        return {
+          forward: (input, mode) => {
+            const out = tf.sigmoid(input);
+            if (mode.training) y = out;
+            return out;
+          },
+          backward: (dy, _g, need) => (need ? tf.mul(dy, tf.mul(y!, tf.sub(1, y!))) : null),
+        };
+      }
+      case 'gelu': {
+        // PyTorch's default GELU is the exact one: x·Φ(x), Φ(x) = (1 + erf(x/√2)) / 2.
+        let x: tf.Tensor | null = null;
+        let cdf: tf.Tensor | null = null;
+        return {
+          forward: (input, mode) => {
+            const phi = tf.mul(0.5, tf.add(1, tf.erf(tf.mul(input, Math.SQRT1_2)))) as tf.Tensor;
+            if (mode.training) {
+              x = input;
+              cdf = phi;
+            }
+            return tf.mul(input, phi);
+          },
+          backward: (dy, _g, need) => {
+            if (!need) return null;
+            const pdf = tf.mul(tf.exp(tf.mul(tf.square(x!), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+            return tf.mul(dy, tf.add(cdf!, tf.mul(x!, pdf)));
+          },
+        };
+      }
+    }
+  }
+
+  private linear(layer: Extract<LayerSpec, { type: 'linear' }>, index: number, inF: number, spec: ModelSpec, rng: Rng): Layer {
+    const outF = layer.units;
+    const w = this.addParam(`${index}.weight`, [inF, outF], initWeights(layer.init ?? spec.init, inF, outF, rng));
+    const b = layer.bias ? this.addParam(`${index}.bias`, [outF], initBias(inF, outF, rng)) : -1;
+    let x: tf.Tensor | null = null;
+    return {
+      forward: (input, mode) => {
+        if (mode.training) x = input;
+        const z = tf.matMul(input, this.params[w]!.tensor as tf.Tensor);
+        return b >= 0 ? tf.add(z, this.params[b]!.tensor) : z;
+      },
+      backward: (dz, grads, need) => {
+        grads[w] = this.matMulTA(x!, dz);
+        if (b >= 0) grads[b] = tf.sum(dz, 0);
+        return need ? this.matMulTB(dz, this.params[w]!.tensor as tf.Tensor) : null;
+      },
+    };
+  }
+
+  /**
+   * BatchNorm1d as PyTorch: batch statistics in training (biased variance to normalise, unbiased
+   * into running_var), running = (1 − momentum)·running + momentum·batch, running stats in eval.
+   */
+  private batchNorm(layer: Extract<LayerSpec, { type: 'batchnorm1d' }>, index: number, features: number): Layer {
+    const { eps, momentum } = layer;
+    const gamma = this.addParam(`${index}.weight`, [features], new Float32Array(features).fill(1));
+    const beta = this.addParam(`${index}.bias`, [features], new Float32Array(features));
+    const rm = this.addBuffer(`${index}.running_mean`, [features], new Float32Array(features));
+    const rv = this.addBuffer(`${index}.running_var`, [features], new Float32Array(features).fill(1));
+    let xhat: tf.Tensor | null = null;
+    let invStd: tf.Tensor | null = null;
+    return {
+      forward: (x, mode) => {
+        const g = this.params[gamma]!.tensor;
+        const bt = this.params[beta]!.tensor;
+        if (!mode.training) {
+          let affine = this.evalAffine?.get(index);
+          if (!affine) {
+            affine = tf.tidy(() => {
+              const scale = tf.mul(g, tf.rsqrt(tf.add(this.buffers[rv]!.tensor, eps))) as tf.Tensor;
+              const shift = tf.sub(bt, tf.mul(this.buffers[rm]!.tensor, scale)) as tf.Tensor;
+              return [scale, shift] as [tf.Tensor, tf.Tensor];
+            });
+            if (this.evalAffine) this.evalAffine.set(index, [tf.keep(affine[0]), tf.keep(affine[1])]);
+          }
+          return tf.add(tf.mul(x, affine[0]), affine[1]);
+        }
+        const n = x.shape[0]!;
+        const mean = tf.mean(x, 0);
+        const xc = tf.sub(x, mean);
+        const variance = tf.mean(tf.square(xc), 0);
+        invStd = tf.rsqrt(tf.add(variance, eps));
+        xhat = tf.mul(xc, invStd);
+        // Running statistics live outside the step's tidy: keep the new ones, drop the old.
+        const unbias = n > 1 ? n / (n - 1) : 1;
+        this.setBuffer(rm, tf.keep(tf.add(tf.mul(this.buffers[rm]!.tensor, 1 - momentum), tf.mul(mean, momentum))));
+        this.setBuffer(rv, tf.keep(tf.add(tf.mul(this.buffers[rv]!.tensor, 1 - momentum), tf.mul(variance, momentum * unbias))));
+        return tf.add(tf.mul(xhat, g), bt);
+      },
+      backward: (dy, grads, need) => {
+        const n = dy.shape[0]!;
+        const dgamma = tf.sum(tf.mul(dy, xhat!), 0);
+        const dbeta = tf.sum(dy, 0);
+        grads[gamma] = dgamma;
+        grads[beta] = dbeta;
+        if (!need) return null;
+        // dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy·x̂)), with mean(dy) = dβ/n, mean(dy·x̂) = dγ/n.
+        const k = tf.mul(this.params[gamma]!.tensor, invStd!);
+        const centred = tf.sub(tf.sub(dy, tf.div(dbeta, n)), tf.mul(xhat!, tf.div(dgamma, n)));
+        return tf.mul(centred, k);
+      },
+    };
+  }
+
+  /** Inverted dropout (PyTorch): keep with probability 1 − p, scale kept values by 1/(1 − p). */
+  private dropout(p: number, features: number): Layer {
+    let mask: tf.Tensor | null = null;
+    const scale = 1 / (1 - p);
+    // A uint32 below this threshold means "drop": P = threshold / 2^32 = p.
+    const threshold = Math.round(p * 4294967296);
+    return {
+      forward: (x, mode) => {
+        if (!mode.training || p === 0) {
+          mask = null;
+          return x;
+        }
+        const size = x.shape[0]! * features;
+        const values = this.upload(`dropout${features}`, size);
+        const rng = mode.dropoutRng;
+        for (let i = 0; i < size; i++) values[i] = rng.nextU32() < threshold ? 0 : scale;
+        mask = tf.tensor2d(values, [x.shape[0]!, features]);
+        return tf.mul(x, mask);
+      },
+      backward: (dy, _g, need) => (need ? (mask ? tf.mul(dy, mask) : dy) : null),
+    };
+  }
+}
+
+/**
+ * Mean cross-entropy of a batch (nn.CrossEntropyLoss), its gradient w.r.t. the logits, and the
+ * number of correct argmax predictions. `oneHot` is [batch, classes] float, `labels` int32.
+ */
+export function crossEntropy(
+  logits: tf.Tensor,
+  oneHot: tf.Tensor,
+  labels: tf.Tensor,
+): { loss: tf.Scalar; dLogits: tf.Tensor; correct: tf.Scalar } {
+  const n = logits.shape[0]!;
+  const shifted = tf.sub(logits, tf.max(logits, 1, true));
+  const e = tf.exp(shifted);
+  const sumE = tf.sum(e, 1, true);
+  const logp = tf.sub(shifted, tf.log(sumE));
+  const loss = tf.div(tf.neg(tf.sum(tf.mul(oneHot, logp))), n) as tf.Scalar;
+  const dLogits = tf.div(tf.sub(tf.div(e, sumE), oneHot), n) as tf.Tensor;
+  const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32')) as tf.Scalar;
+  return { loss, dLogits, correct };
+}
+
+/** Sum of per-sample cross-entropy and the correct count, for evaluation (no gradient). */
+export function evalLossAndCorrect(logits: tf.Tensor, labels: tf.Tensor, numClasses: number): { lossSum: tf.Scalar; correct: tf.Scalar } {
+  const shifted = tf.sub(logits, tf.max(logits, 1, true));
+  const logp = tf.sub(shifted, tf.log(tf.sum(tf.exp(shifted), 1, true)));
+  // (Cast: wasm's OneHot kernel writes int32 whatever dtype is asked for.)
+  const oneHot = tf.cast(tf.oneHot(labels, numClasses), 'float32');
+  const lossSum = tf.neg(tf.sum(tf.mul(oneHot, logp))) as tf.Scalar;
+  const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32')) as tf.Scalar;
+  return { lossSum, correct };
+}

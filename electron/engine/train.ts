@@ -1,0 +1,332 @@
+/**
+ * The training loop: one run of a ModelSpec + TrainConfig over in-memory data, epoch by epoch,
+ * with the notebook's semantics (seeded shuffle each epoch, minibatches, mean cross-entropy,
+ * clip_grad_norm_ then the optimizer every step, accuracy in eval mode after the epoch).
+ *
+ * Kept lean for wasm (DESIGN.md, measured facts): the step is one tf.tidy of explicit forward and
+ * backward ops, the batch is uploaded from a Float32Array, loss and accuracy sums stay on the
+ * device until the epoch ends, evaluation runs in batches of 1024, and on backends whose memory is
+ * in-process the optimizer is one fused JS pass (optim.ts).
+ *
+ * Deterministic: the same seed on the same backend gives identical metrics; all randomness comes
+ * from Rng streams whose state is checkpointed with the weights after every epoch.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendName, EpochMetrics, ModelSpec, TrainConfig } from '../../shared/domain';
+import { ApiError } from '../../shared/errors';
+import { directMemory, initBackend } from './backend';
+import { readCheckpoint, writeCheckpoint, type CheckpointData } from './checkpoint';
+import { featuresOf, fillBatch, trainingIndices, validateData, type ImageSplit, type TrainingData } from './data';
+import { crossEntropy, evalLossAndCorrect, makeUploader, Network } from './model';
+import { Optimizer } from './optim';
+import { Rng, Streams } from './rng';
+
+export interface EpochTiming {
+  trainSeconds: number;
+  evalSeconds: number;
+}
+
+export interface TrainHooks {
+  /** Once the backend is up and the model built (or restored). */
+  onStarted?(info: { backend: BackendName; startEpoch: number; totalParams: number; fused: boolean }): void;
+  /** After each finished epoch, before its checkpoint is written. */
+  onEpoch?(metrics: EpochMetrics, timing: EpochTiming): void | Promise<void>;
+  onLog?(level: 'info' | 'warn', message: string): void;
+  /** Checked after every batch and every epoch; true ends the run as 'cancelled'. */
+  shouldStop?(): boolean;
+  /** Milliseconds clock (performance.now by default); tests inject a fake one. */
+  now?(): number;
+  /** Called after every training step (tests use it to crash or cancel at a precise point). */
+  onStep?(epoch: number, step: number): void;
+}
+
+export interface TrainOptions {
+  model: ModelSpec;
+  config: TrainConfig;
+  data: TrainingData;
+  /** Where to write a checkpoint after every epoch; null: no checkpoints. */
+  checkpointDir?: string | null;
+  /** Continue from the checkpoint in checkpointDir when there is one. */
+  resume?: boolean;
+  hooks?: TrainHooks;
+  /** Rows per evaluation batch (default 1024; results do not depend on it). */
+  evalBatchSize?: number;
+  /** Force the portable tfjs-ops optimizer even where the fused one is available (tests). */
+  forceOpsOptimizer?: boolean;
+}
+
+export type TrainStatus = 'completed' | 'diverged' | 'cancelled';
+
+export interface TrainResult {
+  status: TrainStatus;
+  /** For 'diverged': the epoch and what went non-finite. */
+  error: string | null;
+  backend: BackendName;
+  /** Epochs finished in this call (after any resumed ones). */
+  epochs: EpochMetrics[];
+  /** Last finished epoch, counting resumed ones. */
+  lastEpoch: number;
+}
+
+/** What must match for a checkpoint to be resumed: the model and every config field but epochs/backend. */
+export function runFingerprint(model: ModelSpec, config: TrainConfig): string {
+  const { epochs: _e, backend: _b, ...rest } = config;
+  return JSON.stringify({ model, config: rest });
+}
+
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const { model, config, data } = options;
+  const hooks = options.hooks ?? {};
+  const now = hooks.now ?? (() => performance.now());
+  const log = (level: 'info' | 'warn', message: string) => hooks.onLog?.(level, message);
+  validateData(data);
+  if (data.test.count < 1) throw new ApiError('bad_data', 'the test split is empty; validation needs at least one sample');
+
+  const backendInfo = await initBackend(config.backend);
+  for (const skipped of backendInfo.skipped) log('info', `backend skipped: ${skipped}`);
+  const backend = backendInfo.name;
+  const mem = options.forceOpsOptimizer ? null : directMemory();
+
+  const features = featuresOf(data);
+  const numClasses = data.numClasses;
+  const net = new Network(model, data.shape, numClasses, Rng.seeded(config.seed, Streams.init));
+  const optimizer = new Optimizer(config, net, mem);
+  const shuffleRng = Rng.seeded(config.seed, Streams.shuffle);
+  const dropoutRng = Rng.seeded(config.seed, Streams.dropout);
+  const fingerprint = runFingerprint(model, config);
+  let history: EpochMetrics[] = [];
+  let startEpoch = 0;
+
+  try {
+    if (options.resume && options.checkpointDir) {
+      const ckpt = readCheckpoint(options.checkpointDir);
+      if (ckpt) {
+        if (ckpt.fingerprint !== fingerprint) {
+          throw new ApiError('failed_precondition', 'the checkpoint belongs to a different model or training config; it cannot be resumed');
+        }
+        restore(net, optimizer, ckpt);
+        shuffleRng.restore(ckpt.rng.shuffle);
+        dropoutRng.restore(ckpt.rng.dropout);
+        history = ckpt.history;
+        startEpoch = ckpt.epoch;
+        log('info', `resumed from the checkpoint of epoch ${ckpt.epoch}`);
+      } else {
+        log('info', 'no checkpoint to resume from; starting from epoch 1');
+      }
+    }
+    hooks.onStarted?.({ backend, startEpoch, totalParams: net.totalParams, fused: mem !== null });
+
+    const base = trainingIndices(data.train.count, config.subset, config.seed);
+    const order = new Int32Array(base.length);
+    const batchSize = config.batchSize;
+    const hasBatchNorm = model.layers.some((l) => l.type === 'batchnorm1d');
+    const upload = makeUploader();
+    const epochs: EpochMetrics[] = [];
+    let lastYield = now();
+
+    for (let epoch = startEpoch + 1; epoch <= config.epochs; epoch++) {
+      const t0 = now();
+      order.set(base);
+      shuffleRng.shuffle(order);
+      let lossSum = tf.keep(tf.scalar(0));
+      let steps = 0;
+      let normSum = 0;
+      let normMax = 0;
+      let clipped = 0;
+      let diverged: string | null = null;
+      let stopped = false;
+
+      for (let start = 0; start < order.length; start += batchSize) {
+        const end = Math.min(start + batchSize, order.length);
+        const n = end - start;
+        // PyTorch's BatchNorm1d refuses a training batch of one; drop such a last batch instead.
+        if (n === 1 && hasBatchNorm) {
+          if (epoch === startEpoch + 1) log('warn', 'the last batch holds a single sample, which BatchNorm cannot train on: it is skipped each epoch');
+          continue;
+        }
+        const xBuf = upload('x', n * features);
+        const labels = new Int32Array(n);
+        fillBatch(data.train, features, order, start, end, xBuf, labels);
+        const oneHot = upload('onehot', n * numClasses);
+        oneHot.fill(0);
+        for (let r = 0; r < n; r++) oneHot[r * numClasses + labels[r]!] = 1;
+
+        const norm = tidyValue(() => {
+          const x = tf.tensor2d(xBuf, [n, features]);
+          const logits = net.forward(x, { training: true, dropoutRng });
+          const ce = crossEntropy(logits, tf.tensor2d(oneHot, [n, numClasses]), tf.tensor1d(labels, 'int32'));
+          const nextLoss = tf.keep(tf.add(lossSum, ce.loss));
+          lossSum.dispose();
+          lossSum = nextLoss as tf.Scalar;
+          const grads = net.backward(ce.dLogits);
+          return optimizer.apply(grads);
+        });
+        steps += 1;
+        if (norm !== null) {
+          if (!Number.isFinite(norm)) {
+            diverged = `epoch ${epoch}, step ${steps}: the gradient norm became ${norm} (loss or weights are no longer finite)`;
+            break;
+          }
+          normSum += norm;
+          if (norm > normMax) normMax = norm;
+          if (config.clipNorm !== null && norm > config.clipNorm) clipped += 1;
+        }
+        hooks.onStep?.(epoch, steps);
+        if (hooks.shouldStop?.()) {
+          stopped = true;
+          break;
+        }
+        // Let IPC (a cancel message) in without paying for a macrotask every step.
+        if (now() - lastYield > 100) {
+          await new Promise((resolve) => setImmediate(resolve));
+          lastYield = now();
+        }
+      }
+
+      const meanLoss = lossSum.dataSync()[0]! / Math.max(steps, 1);
+      lossSum.dispose();
+      if (stopped) return finish('cancelled', null);
+      const deviceStats = optimizer.takeDeviceNormStats();
+      if (deviceStats) {
+        normSum = deviceStats.sum;
+        normMax = deviceStats.max;
+        clipped = deviceStats.clipped;
+      }
+      if (!diverged && !Number.isFinite(meanLoss)) diverged = `epoch ${epoch}: the training loss became ${meanLoss}`;
+      if (!diverged && !Number.isFinite(normSum)) diverged = `epoch ${epoch}: the gradient norm became non-finite`;
+      if (!diverged) {
+        const bad = firstNonFinite(net);
+        if (bad) diverged = `epoch ${epoch}: ${bad} holds non-finite values`;
+      }
+      if (diverged) {
+        log('warn', `diverged: ${diverged}`);
+        return finish('diverged', diverged);
+      }
+      const t1 = now();
+
+      const trainEval =
+        config.trainAccOn === 'full' || base.length === data.train.count
+          ? evaluate(net, data.train, features, null, data.train.count, options.evalBatchSize)
+          : evaluate(net, data.train, features, base, base.length, options.evalBatchSize);
+      const valEval = evaluate(net, data.test, features, null, data.test.count, options.evalBatchSize);
+      const t2 = now();
+
+      const metrics: EpochMetrics = {
+        epoch,
+        loss: meanLoss,
+        trainAcc: trainEval.acc,
+        valAcc: valEval.acc,
+        valLoss: Number.isFinite(valEval.loss) ? valEval.loss : Number.MAX_VALUE,
+        seconds: (t2 - t0) / 1000,
+        gradNormMean: steps ? normSum / steps : 0,
+        gradNormMax: normMax,
+        clippedFraction: steps ? clipped / steps : 0,
+      };
+      epochs.push(metrics);
+      history.push(metrics);
+      await hooks.onEpoch?.(metrics, { trainSeconds: (t1 - t0) / 1000, evalSeconds: (t2 - t1) / 1000 });
+      if (options.checkpointDir) {
+        writeCheckpoint(options.checkpointDir, snapshot(net, optimizer, epoch, fingerprint, shuffleRng, dropoutRng, history));
+      }
+      if (hooks.shouldStop?.() && epoch < config.epochs) return finish('cancelled', null);
+    }
+    return finish('completed', null);
+
+    function finish(status: TrainStatus, error: string | null): TrainResult {
+      return { status, error, backend, epochs, lastEpoch: startEpoch + epochs.length };
+    }
+  } finally {
+    optimizer.dispose();
+    net.dispose();
+  }
+}
+
+/** Mean cross-entropy and accuracy in eval mode over `count` samples (all, or `indices`). */
+export function evaluate(
+  net: Network,
+  split: ImageSplit,
+  features: number,
+  indices: Int32Array | null,
+  count: number,
+  batch = 1024,
+): { loss: number; acc: number } {
+  const upload = makeUploader();
+  net.beginEval();
+  let lossSum = tf.keep(tf.scalar(0));
+  let correct = tf.keep(tf.scalar(0));
+  try {
+    for (let start = 0; start < count; start += batch) {
+      const end = Math.min(start + batch, count);
+      const n = end - start;
+      const xBuf = upload('x', n * features);
+      const labels = new Int32Array(n);
+      fillBatch(split, features, indices, start, end, xBuf, labels);
+      tf.tidy(() => {
+        const logits = net.forward(tf.tensor2d(xBuf, [n, features]), { training: false });
+        const r = evalLossAndCorrect(logits, tf.tensor1d(labels, 'int32'), net.numClasses);
+        const l = tf.keep(tf.add(lossSum, r.lossSum)) as tf.Scalar;
+        const c = tf.keep(tf.add(correct, r.correct)) as tf.Scalar;
+        lossSum.dispose();
+        correct.dispose();
+        lossSum = l;
+        correct = c;
+      });
+    }
+    return { loss: lossSum.dataSync()[0]! / count, acc: correct.dataSync()[0]! / count };
+  } finally {
+    lossSum.dispose();
+    correct.dispose();
+    net.endEval();
+  }
+}
+
+/** tf.tidy for a callback that returns a plain value (tidy's own typing wants tensors). */
+function tidyValue<T>(fn: () => T): T {
+  let out: T | undefined;
+  tf.tidy(() => {
+    out = fn();
+  });
+  return out as T;
+}
+
+/** Name of the first parameter or buffer holding NaN/Inf, or null. One reduction each. */
+function firstNonFinite(net: Network): string | null {
+  for (const t of [...net.params, ...net.buffers]) {
+    const ok = tf.tidy(() => tf.all(tf.isFinite(t.tensor)).dataSync()[0]);
+    if (!ok) return t.name;
+  }
+  return null;
+}
+
+function snapshot(
+  net: Network,
+  optimizer: Optimizer,
+  epoch: number,
+  fingerprint: string,
+  shuffleRng: Rng,
+  dropoutRng: Rng,
+  history: EpochMetrics[],
+): CheckpointData {
+  return {
+    epoch,
+    fingerprint,
+    rng: { shuffle: shuffleRng.state(), dropout: dropoutRng.state() },
+    params: net.params.map((p) => ({ name: p.name, shape: p.shape, values: p.tensor.dataSync() as Float32Array })),
+    buffers: net.buffers.map((b) => ({ name: b.name, shape: b.shape, values: b.tensor.dataSync() as Float32Array })),
+    optimizer: optimizer.exportState(),
+    history,
+  };
+}
+
+function restore(net: Network, optimizer: Optimizer, ckpt: CheckpointData): void {
+  const match = (kind: string, have: { name: string; shape: number[] }[], got: { name: string; shape: number[] }[]) => {
+    if (have.length !== got.length || have.some((h, i) => h.name !== got[i]!.name || h.shape.join() !== got[i]!.shape.join())) {
+      throw new ApiError('failed_precondition', `the checkpoint's ${kind} do not match the model`);
+    }
+  };
+  match('parameters', net.params, ckpt.params);
+  match('buffers', net.buffers, ckpt.buffers);
+  ckpt.params.forEach((p, i) => net.setParam(i, tf.tensor(p.values, p.shape, 'float32')));
+  ckpt.buffers.forEach((b, i) => net.setBuffer(i, tf.tensor(b.values, b.shape, 'float32')));
+  optimizer.importState(ckpt.optimizer);
+}

@@ -10,6 +10,7 @@ import { ApiError } from '../../shared/errors';
 import type { MethodName, Request, Response } from '../../shared/contract';
 import { registerServe } from './serve';
 import { registerRuns } from './runs';
+import { registerTrain } from './train';
 
 export interface GlobalOptions {
   dataDir?: string;
@@ -68,6 +69,7 @@ export function buildProgram(): { program: Command; ctx: CliContext } {
     .showHelpAfterError('(add --help for usage)');
   registerServe(program, ctx);
   registerRuns(program, ctx);
+  registerTrain(program, ctx);
   return { program, ctx };
 }
 

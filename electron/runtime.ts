@@ -9,6 +9,8 @@ import { createService, EventBus, type Service, type ServiceContext } from './se
 import { appRoot } from './paths';
 import type { AppInfo } from '../shared/contract';
 import { ApiError } from '../shared/errors';
+import { DatasetLibrary } from './datasets/library';
+import { describeModel } from '../shared/models';
 
 export interface RuntimeOptions {
   dataDir: string;
@@ -32,12 +34,15 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   mkdirSync(options.dataDir, { recursive: true });
   const store = openStore(options.dataDir);
   const events = new EventBus();
+  const datasets = new DatasetLibrary({ dataDir: options.dataDir, records: store.datasets });
+  // Unfinished imports from a process that died are removed before anything else runs.
+  await datasets.recover();
   const ctx: ServiceContext = {
     dataDir: options.dataDir,
     transport: options.transport,
     store,
     events,
-    datasets: null,
+    datasets,
     runner: {
       start: async () => {
         throw new ApiError('unavailable', 'Training is not available in this build');
@@ -45,7 +50,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       cancel: async (id) => store.runs.get(id)!,
       forget: async () => {},
     },
-    checkModel: () => {},
+    checkModel: (model, dataset) => {
+      describeModel(model, dataset.shape, dataset.numClasses);
+    },
   };
   const service = createService(ctx, { version: appVersion(), backends: () => ['wasm', 'cpu'] });
   return {

@@ -11,6 +11,7 @@ import type { MethodName, Request, Response } from '../../shared/contract';
 import { registerServe } from './serve';
 import { registerRuns } from './runs';
 import { registerTrain } from './train';
+import { registerData } from './data';
 
 export interface GlobalOptions {
   dataDir?: string;
@@ -70,6 +71,7 @@ export function buildProgram(): { program: Command; ctx: CliContext } {
   registerServe(program, ctx);
   registerRuns(program, ctx);
   registerTrain(program, ctx);
+  registerData(program, ctx);
   return { program, ctx };
 }
 

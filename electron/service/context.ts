@@ -20,6 +20,7 @@ export interface DatasetService {
   ): Promise<Dataset>;
   download(catalogId: string, options: { name?: string; onProgress?: (p: EventPayload<'dataset.progress'>) => void }): Promise<Dataset>;
   samples(id: string, perClass: number): Promise<string[][]>;
+  rename(id: string, name: string): Promise<Dataset>;
   delete(id: string, options: { cascade: boolean }): Promise<void>;
 }
 

@@ -35,8 +35,7 @@ export function datasetHandlers(ctx: ServiceContext): Pick<
     },
     'datasets.rename': async ({ id, name }) => {
       if (!ctx.store.datasets.get(id)) throw new ApiError('not_found', `No data set with id ${id}`);
-      ctx.store.datasets.rename(id, name);
-      const dataset = ctx.store.datasets.get(id)!;
+      const dataset = await lib().rename(id, name);
       ctx.events.emit('dataset.updated', dataset);
       return dataset;
     },

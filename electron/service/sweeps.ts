@@ -1,20 +1,98 @@
+/**
+ * The sweeps part of the contract: validation happened in dispatch; this checks references and
+ * delegates to the SweepScheduler (electron/sweeps/scheduler.ts), which owns every state change.
+ */
 import type { Handlers } from './dispatch';
 import type { ServiceContext } from './context';
+import type { sweepMethods, SweepDetail } from '../../shared/contract/sweeps';
 import { ApiError } from '../../shared/errors';
+import { SweepScheduler } from '../sweeps/scheduler';
+import { executorFromRunner } from '../sweeps/runner-executor';
+import { describeCell, expandCells } from '../sweeps/grid';
+import { computeSweepStats } from '../sweeps/stats';
+import { planSweep } from '../sweeps/eta';
 
-export function sweepHandlers(ctx: ServiceContext): Pick<Handlers, 'sweeps.list' | 'sweeps.get' | 'sweeps.create'> {
+const schedulers = new WeakMap<ServiceContext, SweepScheduler>();
+
+/**
+ * Gives the service the process's scheduler (built in electron/runtime.ts with the real trial
+ * executor, the engine's presets and GPU detection). Without one, a scheduler over ctx.runner is
+ * made on first use.
+ */
+export function attachSweepScheduler(ctx: ServiceContext, scheduler: SweepScheduler): void {
+  schedulers.set(ctx, scheduler);
+}
+
+export function sweepSchedulerFor(ctx: ServiceContext): SweepScheduler {
+  let scheduler = schedulers.get(ctx);
+  if (!scheduler) {
+    scheduler = new SweepScheduler({ store: ctx.store, events: ctx.events, executor: executorFromRunner(ctx.runner, ctx.events) });
+    schedulers.set(ctx, scheduler);
+  }
+  return scheduler;
+}
+
+/** A sweep with its trials, their epochs and its statistics. */
+export function sweepDetail(ctx: ServiceContext, id: string): SweepDetail {
+  const sweep = sweepSchedulerFor(ctx).get(id);
+  const cells = expandCells(sweep.spec);
+  const byCell = new Map(cells.map((c) => [c.cellId, c]));
+  const rows = ctx.store.sweeps.trials(id);
+  const epochs = new Map(ctx.store.runs.epochsMany(rows.map((r) => r.id)).map((e) => [e.runId, e.epochs]));
+  const trials = rows
+    .filter((r) => byCell.has(r.cellId))
+    .map((r) => {
+      const { cellId: _c, rank: _r, ...axes } = byCell.get(r.cellId)!;
+      return {
+        id: r.id,
+        cellId: r.cellId,
+        ...axes,
+        seed: r.seed,
+        status: r.status,
+        error: r.error,
+        backend: r.backend as SweepDetail['trials'][number]['backend'],
+        epochs: epochs.get(r.id) ?? [],
+      };
+    });
+  const stats = computeSweepStats(
+    cells.map(({ rank: _rank, ...c }) => ({ ...c, label: describeCell(c) })),
+    trials.map((t) => ({ cellId: t.cellId, seed: t.seed, status: t.status, epochs: t.epochs })),
+  );
+  return { ...sweep, trials, stats };
+}
+
+export function sweepHandlers(ctx: ServiceContext): Pick<Handlers, keyof typeof sweepMethods> {
+  const scheduler = () => sweepSchedulerFor(ctx);
+  const dataset = (id: string) => {
+    const ds = ctx.store.datasets.get(id);
+    if (!ds) throw new ApiError('not_found', `No data set with id ${id}`);
+    return ds;
+  };
   return {
     'sweeps.list': () => ctx.store.sweeps.list(),
-    'sweeps.get': ({ id }) => {
-      const sweep = ctx.store.sweeps.get(id);
-      if (!sweep) throw new ApiError('not_found', `No sweep with id ${id}`);
-      return sweep;
+    'sweeps.get': ({ id }) => scheduler().get(id),
+    'sweeps.show': ({ id }) => sweepDetail(ctx, id),
+    'sweeps.plan': ({ spec, concurrency }) => {
+      const ds = dataset(spec.datasetId);
+      ctx.checkModel(spec.model, ds);
+      return planSweep(ctx.store, spec, ds, concurrency ?? scheduler().defaultConcurrency(spec));
     },
-    'sweeps.create': ({ spec, concurrency }) => {
-      if (!ctx.store.datasets.get(spec.datasetId)) throw new ApiError('not_found', `No data set with id ${spec.datasetId}`);
-      const sweep = ctx.store.sweeps.create({ name: spec.name ?? 'Sweep', spec, concurrency: concurrency ?? 1 });
-      ctx.events.emit('sweep.updated', sweep);
-      return sweep;
+    'sweeps.create': ({ spec, concurrency, start }) => {
+      ctx.checkModel(spec.model, dataset(spec.datasetId));
+      const sweep = scheduler().create(spec, { concurrency });
+      return start ? scheduler().launch(sweep.id) : sweep;
+    },
+    'sweeps.launch': ({ id }) => scheduler().launch(id),
+    'sweeps.pause': ({ id }) => scheduler().pause(id),
+    'sweeps.resume': ({ id }) => scheduler().resume(id),
+    'sweeps.cancel': ({ id }) => scheduler().cancel(id),
+    'sweeps.rerunFailed': ({ id, includeDiverged }) => scheduler().rerunFailed(id, includeDiverged),
+    'sweeps.setConcurrency': ({ id, concurrency }) => scheduler().setConcurrency(id, concurrency),
+    'sweeps.cancelTrial': ({ id, trialId }) => scheduler().cancelTrial(id, trialId),
+    'sweeps.rerunTrial': ({ id, trialId }) => scheduler().rerunTrial(id, trialId),
+    'sweeps.delete': async ({ id }) => {
+      await scheduler().delete(id);
+      return { ok: true as const };
     },
   };
 }

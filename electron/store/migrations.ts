@@ -76,6 +76,13 @@ const migrations: string[] = [
     PRIMARY KEY (run_id, epoch)
   ) WITHOUT ROWID;
   `,
+  // 2: which process runs a sweep, and when it last said so. A second process (the CLI beside the
+  // app) can then tell a sweep that is running elsewhere from one orphaned by a crash
+  // (electron/sweeps/recovery.ts), and a cancel written by another process is noticed by the owner.
+  `
+  ALTER TABLE sweeps ADD COLUMN owner_pid INTEGER;
+  ALTER TABLE sweeps ADD COLUMN heartbeat_at TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -1,6 +1,6 @@
 import type { Db } from './db';
 import { newId, nowIso } from './ids';
-import { Sweep, SweepSpec, SweepStatus } from '../../shared/domain';
+import { Sweep, SweepSpec, SweepStatus, type RunStatus } from '../../shared/domain';
 
 interface SweepRow {
   id: string;
@@ -11,13 +11,35 @@ interface SweepRow {
   concurrency: number;
   created_at: string;
   finished_at: string | null;
+  owner_pid: number | null;
+  heartbeat_at: string | null;
   total: number;
   done: number;
   running: number;
   failed: number;
 }
 
-// Trial counts come from the runs table: a sweep's trials are its runs.
+/** A trial as the scheduler sees it: the run row's fields that drive scheduling. */
+export interface TrialRow {
+  id: string;
+  cellId: string;
+  seed: number;
+  status: RunStatus;
+  epochsDone: number;
+  /** config.epochs of the trial. */
+  epochs: number;
+  error: string | null;
+  backend: string | null;
+}
+
+/** Who runs a sweep: the process id and its last heartbeat. */
+export interface SweepOwner {
+  pid: number | null;
+  heartbeatAt: string | null;
+}
+
+// Trial counts come from the runs table: a sweep's trials are its runs. 'done' counts every trial
+// that reached an outcome (completed or diverged: a diverged trial is a result, not an error).
 const SELECT = `SELECT s.*,
     (SELECT count(*) FROM runs r WHERE r.sweep_id = s.id) AS total,
     (SELECT count(*) FROM runs r WHERE r.sweep_id = s.id AND r.status IN ('completed', 'diverged')) AS done,
@@ -45,6 +67,20 @@ export function sweepsRepository(db: Db) {
   const insertRow = db.prepare(
     'INSERT INTO sweeps (id, name, dataset_id, spec_json, status, concurrency, created_at) VALUES (@id, @name, @dataset_id, @spec_json, @status, @concurrency, @created_at)',
   );
+  const trialsOf = db.prepare<[string], { id: string; cell_id: string; seed: number; status: string; epochs_done: number; epochs: number; error: string | null; backend: string | null }>(
+    `SELECT id, cell_id, seed, status, epochs_done, json_extract(config_json, '$.epochs') AS epochs, error, backend
+       FROM runs WHERE sweep_id = ? ORDER BY seed, cell_id`,
+  );
+  const ownerOf = db.prepare<[string], { owner_pid: number | null; heartbeat_at: string | null }>(
+    'SELECT owner_pid, heartbeat_at FROM sweeps WHERE id = ?',
+  );
+  const setOwner = db.prepare('UPDATE sweeps SET owner_pid = ?, heartbeat_at = ? WHERE id = ?');
+  const setTrialStatusWhere = (from: readonly RunStatus[]) =>
+    db.prepare(
+      `UPDATE runs SET status = @to, finished_at = CASE WHEN @finished THEN coalesce(finished_at, @now) ELSE finished_at END
+         WHERE sweep_id = @id AND status IN (${from.map((s) => `'${s}'`).join(', ')})`,
+    );
+
   const repo = {
     create(input: { name: string; spec: SweepSpec; concurrency: number; status?: SweepStatus }): Sweep {
       const id = newId();
@@ -66,6 +102,13 @@ export function sweepsRepository(db: Db) {
     list(): Sweep[] {
       return all.all().map(toSweep);
     },
+    /** Sweeps in any of these statuses, with their owners (for recovery). */
+    withStatus(statuses: readonly SweepStatus[]): (Sweep & { owner: SweepOwner })[] {
+      const rows = db
+        .prepare(`${SELECT} WHERE s.status IN (SELECT value FROM json_each(?)) ORDER BY s.created_at`)
+        .all(JSON.stringify(statuses)) as SweepRow[];
+      return rows.map((row) => ({ ...toSweep(row), owner: { pid: row.owner_pid, heartbeatAt: row.heartbeat_at } }));
+    },
     update(id: string, patch: Partial<{ status: SweepStatus; concurrency: number; name: string; finishedAt: string | null }>): Sweep | null {
       const map = { status: 'status', concurrency: 'concurrency', name: 'name', finishedAt: 'finished_at' } as const;
       const sets: string[] = [];
@@ -78,6 +121,32 @@ export function sweepsRepository(db: Db) {
       }
       if (sets.length) db.prepare(`UPDATE sweeps SET ${sets.join(', ')} WHERE id = @id`).run(params);
       return repo.get(id);
+    },
+    /** The sweep's trials (its runs), lowest seed first. */
+    trials(id: string): TrialRow[] {
+      return trialsOf.all(id).map((r) => ({
+        id: r.id,
+        cellId: r.cell_id,
+        seed: r.seed,
+        status: r.status as RunStatus,
+        epochsDone: r.epochs_done,
+        epochs: r.epochs,
+        error: r.error,
+        backend: r.backend,
+      }));
+    },
+    /** Moves every trial of the sweep in one of `from` to `to` in one statement; returns how many. */
+    setTrialStatus(id: string, from: readonly RunStatus[], to: RunStatus): number {
+      const finished = ['completed', 'failed', 'diverged', 'cancelled'].includes(to) ? 1 : 0;
+      return setTrialStatusWhere(from).run({ id, to, finished, now: nowIso() }).changes;
+    },
+    owner(id: string): SweepOwner | null {
+      const row = ownerOf.get(id);
+      return row ? { pid: row.owner_pid, heartbeatAt: row.heartbeat_at } : null;
+    },
+    /** Records `pid` as the process running the sweep (null: nobody), with a fresh heartbeat. */
+    setOwner(id: string, pid: number | null): void {
+      setOwner.run(pid, pid === null ? null : nowIso(), id);
     },
     delete(id: string): boolean {
       return db.prepare('DELETE FROM sweeps WHERE id = ?').run(id).changes > 0;

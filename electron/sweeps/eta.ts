@@ -1,0 +1,184 @@
+/**
+ * How long a sweep will take: before launch from epoch times measured in past runs of the same
+ * model, data set, batch size and backend (scaled to this training-set size), else from a
+ * parameter-count × samples heuristic, labelled as an estimate; while running, from the sweep's
+ * own epochs.
+ */
+import type { Store } from '../store';
+import type { SweepPlan } from '../../shared/contract/sweeps';
+import type { Dataset, ModelSpec, PresetName, Sweep, SweepSpec, TrainConfig } from '../../shared/domain';
+import { expandCells, expandTrials, lrValues, trialConfig, trialModel } from './grid';
+import { presetModel as builtInPreset } from '../../shared/models';
+
+/**
+ * Sustained training throughput assumed by the heuristic, in FLOP/s: DESIGN.md measures a
+ * `both`-model step (batch 64, ≈1.0e8 FLOP forward + backward) at 11.3 ms on wasm, ≈9 GFLOP/s.
+ */
+const HEURISTIC_FLOPS = 9e9;
+
+/** Trainable parameters of a model on an input of `inputSize` features (PyTorch's count). */
+export function parameterCount(model: ModelSpec, inputSize: number): number {
+  let features = inputSize;
+  let params = 0;
+  for (const layer of model.layers) {
+    if (layer.type === 'linear') {
+      params += features * layer.units + (layer.bias ? layer.units : 0);
+      features = layer.units;
+    } else if (layer.type === 'batchnorm1d') params += 2 * features;
+  }
+  return params;
+}
+
+/** Training samples one epoch of `config` sees on `dataset`. */
+export function trainSamples(config: Pick<TrainConfig, 'subset'>, dataset: Pick<Dataset, 'counts'>): number {
+  return config.subset ? Math.min(config.subset.size, dataset.counts.train) : dataset.counts.train;
+}
+
+export interface EpochTimeEstimate {
+  seconds: number;
+  source: 'measured' | 'estimate';
+  basis: string;
+}
+
+/**
+ * Seconds per epoch for one trial: the median over stored epochs of past runs on the same data set
+ * with the same layers and batch size (and backend, when the config names one; with 'auto', the
+ * backend of the most recent such run), each scaled by this run's training samples over theirs.
+ */
+export function epochSeconds(store: Store, dataset: Dataset, model: ModelSpec, config: TrainConfig): EpochTimeEstimate {
+  const samples = trainSamples(config, dataset);
+  const rows = store.db
+    .prepare(
+      `SELECT id, model_json, config_json, backend FROM runs
+        WHERE dataset_id = ? AND epochs_done > 0 AND status IN ('completed', 'diverged', 'interrupted', 'cancelled', 'running')
+        ORDER BY created_at DESC LIMIT 500`,
+    )
+    .all(dataset.id) as { id: string; model_json: string; config_json: string; backend: string | null }[];
+  const layers = JSON.stringify(model.layers);
+  let matches = rows.filter((r) => {
+    const c = JSON.parse(r.config_json) as TrainConfig;
+    return c.batchSize === config.batchSize && JSON.stringify((JSON.parse(r.model_json) as ModelSpec).layers) === layers;
+  });
+  const backend = config.backend !== 'auto' ? config.backend : (matches.find((r) => r.backend)?.backend ?? null);
+  if (backend) matches = matches.filter((r) => r.backend === backend);
+  matches = matches.slice(0, 50);
+  if (matches.length) {
+    const scaled: number[] = [];
+    const epochs = store.runs.epochsMany(matches.map((m) => m.id));
+    for (const { runId, epochs: list } of epochs) {
+      const m = matches.find((x) => x.id === runId)!;
+      const theirs = trainSamples(JSON.parse(m.config_json) as TrainConfig, dataset);
+      for (const e of list) scaled.push((e.seconds * samples) / theirs);
+    }
+    if (scaled.length) {
+      return {
+        seconds: median(scaled),
+        source: 'measured',
+        basis: `median of ${scaled.length} epochs of ${matches.length} past run${matches.length === 1 ? '' : 's'} of this model on ${dataset.name}${backend ? ` (${backend})` : ''}, scaled to ${samples} training samples`,
+      };
+    }
+  }
+  const inputSize = dataset.shape[0] * dataset.shape[1] * dataset.shape[2];
+  const params = parameterCount(model, inputSize);
+  const evalSamples = dataset.counts.test + (config.trainAccOn === 'full' ? dataset.counts.train : 0);
+  // Forward + backward ≈ 6 FLOP per parameter per training sample, forward ≈ 2 per evaluated sample.
+  const flops = 6 * params * samples + 2 * params * evalSamples;
+  return {
+    seconds: flops / HEURISTIC_FLOPS,
+    source: 'estimate',
+    basis: `estimate: ${params.toLocaleString('en-US')} parameters × ${samples} samples at ~${HEURISTIC_FLOPS / 1e9} GFLOP/s (no past runs of this model on ${dataset.name} to measure from)`,
+  };
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/**
+ * What launching `spec` means: trials, epochs and how long. Trials run `concurrency` at a time, so
+ * the wall time is the total trial-epoch time over the pool, never less than the longest trial.
+ */
+export function planSweep(
+  store: Store,
+  spec: SweepSpec,
+  dataset: Dataset,
+  concurrency: number,
+  presetModel: (name: PresetName, numClasses: number) => ModelSpec = builtInPreset,
+): SweepPlan {
+  const trials = expandTrials(spec);
+  const cells = expandCells(spec);
+  const cache = new Map<string, EpochTimeEstimate>();
+  let total = 0;
+  let longest = 0;
+  let epochs = 0;
+  let measured = 0;
+  let first: EpochTimeEstimate | null = null;
+  for (const t of trials) {
+    const config = trialConfig(spec, t.cell, t.seed);
+    const model = trialModel(spec, t.cell, (p) => presetModel(p, dataset.numClasses));
+    const key = `${JSON.stringify(model.layers)}|${config.batchSize}`;
+    let est = cache.get(key);
+    if (!est) cache.set(key, (est = epochSeconds(store, dataset, model, config)));
+    first ??= est;
+    const trialSeconds = est.seconds * config.epochs;
+    total += trialSeconds;
+    longest = Math.max(longest, trialSeconds);
+    epochs += config.epochs;
+    if (est.source === 'measured') measured++;
+  }
+  const parallel = Math.max(1, Math.min(concurrency, trials.length));
+  const allMeasured = measured === trials.length;
+  const distinct = [...cache.values()];
+  return {
+    cells: cells.length,
+    trials: trials.length,
+    epochsPerTrial: spec.base.epochs,
+    epochs,
+    lrValues: lrValues(spec.axes.lr),
+    concurrency,
+    secondsPerEpoch: epochs ? total / epochs : 0,
+    etaSeconds: Math.max(total / parallel, longest),
+    etaSource: allMeasured ? 'measured' : 'estimate',
+    basis: distinct.length === 1 || !first ? (first?.basis ?? '') : `${measured} of ${trials.length} trials from measured epochs; ${first.basis}`,
+  };
+}
+
+const planCache = new WeakMap<Store, Map<string, number>>();
+
+/**
+ * Seconds left for a sweep at its concurrency, or null when nothing is left. Uses the median epoch
+ * time of this sweep's own stored epochs once it has any (they already include the slowdown of
+ * trials sharing the cores), else the pre-launch estimate.
+ */
+export function sweepEta(store: Store, sweep: Sweep): number | null {
+  if (!['draft', 'running', 'paused', 'interrupted'].includes(sweep.status)) return null;
+  const trials = store.sweeps.trials(sweep.id).filter((t) => ['queued', 'running', 'interrupted'].includes(t.status));
+  if (!trials.length) return null;
+  const remainingEpochs = trials.reduce((sum, t) => sum + Math.max(0, t.epochs - t.epochsDone), 0);
+  const row = store.db
+    .prepare(
+      `SELECT count(*) AS n FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.sweep_id = ?`,
+    )
+    .get(sweep.id) as { n: number };
+  let secondsPerEpoch: number;
+  if (row.n > 0) {
+    secondsPerEpoch = store.db
+      .prepare(`SELECT e.seconds FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.sweep_id = ? ORDER BY e.seconds LIMIT 1 OFFSET ?`)
+      .pluck()
+      .get(sweep.id, Math.floor((row.n - 1) / 2)) as number;
+  } else {
+    let cache = planCache.get(store);
+    if (!cache) planCache.set(store, (cache = new Map()));
+    let spe = cache.get(sweep.id);
+    if (spe === undefined) {
+      const dataset = store.datasets.get(sweep.datasetId);
+      spe = dataset ? planSweep(store, sweep.spec, dataset, sweep.concurrency).secondsPerEpoch : 0;
+      cache.set(sweep.id, spe);
+    }
+    secondsPerEpoch = spe;
+  }
+  const parallel = Math.max(1, Math.min(sweep.concurrency, trials.length));
+  return (remainingEpochs * secondsPerEpoch) / parallel;
+}

@@ -1,0 +1,524 @@
+/**
+ * SweepScheduler: runs the trials of sweeps on a pool of trainer processes, in the main process.
+ *
+ * The database is the source of truth: every trial is a row of `runs` (created queued when the
+ * sweep is created), its status and epochs are written by the trial executor, and everything here
+ * can be rebuilt from those rows, which is what makes pause, crash recovery and resume simple. The
+ * only in-memory state is the set of trial handles this process is running.
+ *
+ * Launch order comes from grid.ts (seed-major, grid corners first). Concurrency is per sweep and can
+ * change while it runs: raising it starts trials at once, lowering it lets running trials finish.
+ *
+ * Another process (the CLI beside the app) may own a sweep: ownership is `owner_pid` with a
+ * heartbeat. A cancel or pause written to the database by another process is noticed by the owner
+ * within `pollMs` and its trainers are stopped.
+ */
+import { availableParallelism } from 'node:os';
+import type { Store } from '../store';
+import { nowIso } from '../store';
+import type { TrialRow } from '../store/sweeps';
+import type { EventName, EventPayload } from '../../shared/contract';
+import { ApiError } from '../../shared/errors';
+import type { ModelSpec, PresetName, RunStatus, Sweep, SweepSpec } from '../../shared/domain';
+import { describeCell, expandTrials, trialConfig, trialModel, type Cell } from './grid';
+import { sweepEta } from './eta';
+import { presetModel as builtInPreset } from '../../shared/models';
+
+/** One trial being trained: `done` resolves with the status the executor stored. */
+export interface TrialHandle {
+  /** Kills the trainer; `done` then resolves (typically 'cancelled'). */
+  cancel(): Promise<void>;
+  done: Promise<RunStatus>;
+}
+
+/**
+ * What the scheduler needs from the run executor (electron/runs/executor.ts): start a stored run
+ * (status queued or interrupted), from its last checkpoint when `resume`. The executor stores each
+ * epoch (once per run and epoch), the run's status, backend and error, and emits run events.
+ */
+export interface TrialExecutor {
+  start(runId: string, options: { resume: boolean }): TrialHandle;
+}
+
+export interface EventSink {
+  emit<E extends EventName>(event: E, payload: EventPayload<E>): void;
+  on?<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
+}
+
+export interface SweepSchedulerOptions {
+  store: Store;
+  events: EventSink;
+  executor: TrialExecutor;
+  /** The preset models, for sweeps with a preset axis; default shared/models.ts presetModel. */
+  presetModel?: (name: PresetName, numClasses: number) => ModelSpec;
+  /** True when trials will train on a GPU: the default concurrency is then 1. */
+  gpu?: () => boolean;
+  /** CPU cores, for the default concurrency on CPU backends. */
+  cores?: () => number;
+  /** How often an owned sweep's row is re-read (cancels from other processes) and its heartbeat renewed. */
+  pollMs?: number;
+  /** This process's id, recorded as the owner of the sweeps it runs. */
+  pid?: number;
+}
+
+/** The most trials one sweep may have: beyond this the grid is a mistake, not a plan. */
+export const MAX_TRIALS = 5000;
+
+/** Trial statuses the pool will still start (interrupted ones from their checkpoint). */
+const PENDING: RunStatus[] = ['queued', 'interrupted'];
+
+type StopReason = 'pause' | 'cancel' | 'rerun' | 'shutdown' | 'cancel-trial';
+
+interface RunningTrial {
+  handle: TrialHandle;
+  stop: StopReason | null;
+  settled: Promise<void>;
+}
+
+interface ActiveSweep {
+  id: string;
+  order: Map<string, number>;
+  running: Map<string, RunningTrial>;
+  /** Set while pause/cancel/shutdown is stopping the trainers: nothing new starts. */
+  stopping: boolean;
+  waiters: ((sweep: Sweep) => void)[];
+}
+
+export class SweepScheduler {
+  private readonly store: Store;
+  private readonly events: EventSink;
+  private readonly executor: TrialExecutor;
+  private readonly active = new Map<string, ActiveSweep>();
+  private readonly trialSweep = new Map<string, string>();
+  private readonly pid: number;
+  private readonly pollMs: number;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private closed = false;
+
+  constructor(private readonly options: SweepSchedulerOptions) {
+    this.store = options.store;
+    this.events = options.events;
+    this.executor = options.executor;
+    this.pid = options.pid ?? process.pid;
+    this.pollMs = options.pollMs ?? 1000;
+    // An epoch of a trial changes the sweep's ETA: forward it as sweep.updated.
+    this.unsubscribe =
+      options.events.on?.('run.epoch', ({ runId }) => {
+        const sweepId = this.trialSweep.get(runId);
+        if (sweepId) this.emit(sweepId);
+      }) ?? null;
+  }
+
+  /** Default pool size: one trial per core on CPU backends, one on a GPU. */
+  defaultConcurrency(spec: SweepSpec): number {
+    const gpu = spec.base.backend === 'tensorflow-gpu' || (spec.base.backend === 'auto' && (this.options.gpu?.() ?? false));
+    return gpu ? 1 : Math.max(1, Math.min(64, this.options.cores?.() ?? availableParallelism()));
+  }
+
+  /** Stores the sweep (draft) and all its trials (queued runs). */
+  create(spec: SweepSpec, options: { concurrency?: number; name?: string } = {}): Sweep {
+    const plans = expandTrials(spec);
+    if (plans.length > MAX_TRIALS) {
+      throw new ApiError('invalid_argument', `This sweep has ${plans.length} trials; the most one sweep may have is ${MAX_TRIALS}`);
+    }
+    const dataset = this.store.datasets.get(spec.datasetId);
+    if (!dataset) throw new ApiError('not_found', `No data set with id ${spec.datasetId}`);
+    const name = options.name ?? spec.name ?? defaultSweepName(spec);
+    const models = new Map<string, ModelSpec>();
+    const modelOf = (cell: Cell): ModelSpec => {
+      const key = cell.preset ?? '';
+      if (!models.has(key)) {
+        models.set(
+          key,
+          trialModel(spec, cell, (preset) => (this.options.presetModel ?? builtInPreset)(preset, dataset.numClasses)),
+        );
+      }
+      return models.get(key)!;
+    };
+    let sweep!: Sweep;
+    this.store.db.transaction(() => {
+      sweep = this.store.sweeps.create({ name, spec, concurrency: options.concurrency ?? this.defaultConcurrency(spec) });
+      for (const plan of plans) {
+        this.store.runs.create({
+          name: `${name} · ${describeCell(plan.cell)} · seed ${plan.seed}`,
+          datasetId: spec.datasetId,
+          model: modelOf(plan.cell),
+          config: trialConfig(spec, plan.cell, plan.seed),
+          sweepId: sweep.id,
+          cellId: plan.cell.cellId,
+        });
+      }
+    })();
+    sweep = this.store.sweeps.get(sweep.id)!;
+    this.events.emit('sweep.updated', this.withEta(sweep));
+    return sweep;
+  }
+
+  /** Starts a draft sweep (or one whose trials are all still queued). */
+  launch(id: string): Sweep {
+    const sweep = this.mustGet(id);
+    if (sweep.status !== 'draft') {
+      throw new ApiError('failed_precondition', `Sweep ${sweep.name} is ${sweep.status}; only a draft sweep can be launched (resume the others)`);
+    }
+    return this.activate(sweep);
+  }
+
+  /** Continues a paused, interrupted, cancelled or failed sweep; finished trials are kept. */
+  resume(id: string): Sweep {
+    const sweep = this.mustGet(id);
+    if (sweep.status === 'running') {
+      if (this.active.has(id)) return this.withEta(sweep);
+      this.assertNotOwnedElsewhere(sweep);
+    }
+    if (sweep.status === 'draft') return this.launch(id);
+    // Cancelled trials become resumable again: from their checkpoint if they have epochs.
+    this.store.db.transaction(() => {
+      for (const t of this.store.sweeps.trials(id)) {
+        if (t.status === 'cancelled') this.store.runs.update(t.id, { status: t.epochsDone > 0 ? 'interrupted' : 'queued', finishedAt: null });
+        // A trial left 'running' by a process that died without recovery having run.
+        if (t.status === 'running' && !this.active.get(id)?.running.has(t.id)) this.store.runs.update(t.id, { status: 'interrupted' });
+      }
+    })();
+    const pending = this.store.sweeps.trials(id).filter((t) => PENDING.includes(t.status));
+    if (!pending.length) {
+      throw new ApiError('failed_precondition', `Sweep ${sweep.name} has no unfinished trials (rerun failed trials instead)`);
+    }
+    return this.activate(sweep);
+  }
+
+  /** Stops the sweep's trainers; their trials resume later from their last checkpoint. */
+  async pause(id: string): Promise<Sweep> {
+    const sweep = this.mustGet(id);
+    if (sweep.status !== 'running') throw new ApiError('failed_precondition', `Sweep ${sweep.name} is ${sweep.status}, not running`);
+    const active = this.active.get(id);
+    if (!active) {
+      // Owned by another process (or orphaned): record the request; the owner stops its trainers.
+      this.store.sweeps.update(id, { status: 'paused' });
+      return this.emit(id);
+    }
+    this.store.sweeps.update(id, { status: 'paused' });
+    await this.stopAll(active, 'pause');
+    return this.deactivate(active);
+  }
+
+  /** Kills the sweep's trainers and marks every unfinished trial cancelled. */
+  async cancel(id: string): Promise<Sweep> {
+    const sweep = this.mustGet(id);
+    if (['completed', 'cancelled'].includes(sweep.status)) return this.withEta(sweep);
+    this.store.sweeps.update(id, { status: 'cancelled', finishedAt: nowIso() });
+    const active = this.active.get(id);
+    if (active) await this.stopAll(active, 'cancel');
+    const owner = this.store.sweeps.owner(id);
+    const ownedElsewhere = !active && sweep.status === 'running' && owner?.pid != null && isOwnerAlive(owner, this.pid);
+    // The owner marks its running trials when it notices; without a live owner, do it here.
+    this.store.sweeps.setTrialStatus(id, ownedElsewhere ? PENDING : [...PENDING, 'running'], 'cancelled');
+    return active ? this.deactivate(active) : this.emit(id);
+  }
+
+  /** Runs the failed trials again from scratch (and the diverged ones when asked). */
+  rerunFailed(id: string, includeDiverged = false): Sweep {
+    const sweep = this.mustGet(id);
+    const statuses: RunStatus[] = includeDiverged ? ['failed', 'diverged'] : ['failed'];
+    const trials = this.store.sweeps.trials(id).filter((t) => statuses.includes(t.status));
+    if (!trials.length) throw new ApiError('failed_precondition', `Sweep ${sweep.name} has no ${statuses.join(' or ')} trials`);
+    this.store.db.transaction(() => trials.forEach((t) => this.resetTrial(t.id)))();
+    return this.activateIfIdle(id);
+  }
+
+  async cancelTrial(id: string, trialId: string): Promise<Sweep> {
+    const trial = this.mustGetTrial(id, trialId);
+    const running = this.active.get(id)?.running.get(trialId);
+    if (running) {
+      running.stop = 'cancel-trial';
+      await running.handle.cancel();
+      await running.settled;
+    } else if (PENDING.includes(trial.status) || trial.status === 'running') {
+      this.store.runs.update(trialId, { status: 'cancelled', finishedAt: nowIso() });
+      this.emitRun(trialId);
+    } else {
+      throw new ApiError('failed_precondition', `Trial ${trialId} is ${trial.status}; there is nothing to cancel`);
+    }
+    const active = this.active.get(id);
+    if (active) this.pump(active);
+    return this.emit(id);
+  }
+
+  /** Runs one trial again from scratch, stopping it first if it is running. */
+  async rerunTrial(id: string, trialId: string): Promise<Sweep> {
+    this.mustGetTrial(id, trialId);
+    const running = this.active.get(id)?.running.get(trialId);
+    if (running) {
+      running.stop = 'rerun';
+      await running.handle.cancel();
+      await running.settled; // the settle handler resets the trial and pumps
+    } else this.resetTrial(trialId);
+    return this.activateIfIdle(id);
+  }
+
+  setConcurrency(id: string, concurrency: number): Sweep {
+    this.mustGet(id);
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+      throw new ApiError('invalid_argument', `concurrency must be an integer from 1 to 64, got ${concurrency}`);
+    }
+    this.store.sweeps.update(id, { concurrency });
+    const active = this.active.get(id);
+    if (active) this.pump(active);
+    return this.emit(id);
+  }
+
+  async delete(id: string): Promise<void> {
+    const sweep = this.mustGet(id);
+    if (sweep.status === 'running') await this.cancel(id);
+    this.store.sweeps.delete(id); // trials and their epochs follow by ON DELETE CASCADE
+    this.events.emit('sweep.deleted', { id });
+  }
+
+  /** The sweep with a live ETA. */
+  get(id: string): Sweep {
+    return this.withEta(this.mustGet(id));
+  }
+
+  isRunningHere(id: string): boolean {
+    return this.active.has(id);
+  }
+
+  /** Resolves when the sweep stops running in this process (completed, cancelled, paused, …). */
+  waitUntilIdle(id: string): Promise<Sweep> {
+    const active = this.active.get(id);
+    if (!active) return Promise.resolve(this.get(id));
+    return new Promise((resolve) => active.waiters.push(resolve));
+  }
+
+  /**
+   * For app or CLI exit: kills every trainer and leaves the sweeps 'interrupted' with their running
+   * trials 'interrupted', so the next start can resume them from their checkpoints.
+   */
+  async shutdown(): Promise<void> {
+    this.closed = true;
+    const actives = [...this.active.values()];
+    for (const a of actives) a.stopping = true;
+    await Promise.all(
+      actives.map(async (a) => {
+        await this.stopAll(a, 'shutdown');
+        this.store.sweeps.update(a.id, { status: 'interrupted' });
+        this.deactivate(a);
+      }),
+    );
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.unsubscribe?.();
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private activate(sweep: Sweep): Sweep {
+    if (this.closed) throw new ApiError('unavailable', 'Sweeplab is shutting down');
+    this.assertNotOwnedElsewhere(sweep);
+    this.store.sweeps.update(sweep.id, { status: 'running', finishedAt: null });
+    this.store.sweeps.setOwner(sweep.id, this.pid);
+    let active = this.active.get(sweep.id);
+    if (!active) {
+      const order = new Map<string, number>();
+      const planOrder = new Map(expandTrials(sweep.spec).map((p) => [`${p.cell.cellId}/${p.seed}`, p.order]));
+      for (const t of this.store.sweeps.trials(sweep.id)) {
+        order.set(t.id, planOrder.get(`${t.cellId}/${t.seed}`) ?? Number.MAX_SAFE_INTEGER);
+        this.trialSweep.set(t.id, sweep.id);
+      }
+      active = { id: sweep.id, order, running: new Map(), stopping: false, waiters: [] };
+      this.active.set(sweep.id, active);
+    }
+    this.ensureTimer();
+    this.pump(active);
+    return this.emit(sweep.id);
+  }
+
+  private activateIfIdle(id: string): Sweep {
+    const sweep = this.mustGet(id);
+    if (this.active.has(id)) {
+      this.pump(this.active.get(id)!);
+      return this.emit(id);
+    }
+    // Reruns of a finished sweep run it again; a paused or cancelled sweep waits for resume.
+    if (['completed', 'failed', 'interrupted'].includes(sweep.status)) return this.activate(sweep);
+    return this.emit(id);
+  }
+
+  /** Starts pending trials, in launch order, until the pool is full; completes the sweep when done. */
+  private pump(active: ActiveSweep): void {
+    if (active.stopping || this.closed) return;
+    const sweep = this.store.sweeps.get(active.id);
+    if (!sweep || sweep.status !== 'running') return;
+    const trials = this.store.sweeps.trials(active.id);
+    const pending = trials
+      .filter((t) => PENDING.includes(t.status) && !active.running.has(t.id))
+      .sort((a, b) => (active.order.get(a.id) ?? 0) - (active.order.get(b.id) ?? 0));
+    for (const trial of pending) {
+      if (active.running.size >= sweep.concurrency) break;
+      this.startTrial(active, trial);
+    }
+    if (active.running.size === 0 && pending.length === 0) this.finish(active);
+  }
+
+  private startTrial(active: ActiveSweep, trial: TrialRow): void {
+    const resume = trial.status === 'interrupted';
+    let handle: TrialHandle;
+    try {
+      handle = this.executor.start(trial.id, { resume });
+    } catch (error) {
+      // A trainer that cannot even start fails its trial, not the sweep.
+      this.store.runs.update(trial.id, { status: 'failed', error: ApiError.from(error).message, finishedAt: nowIso() });
+      this.emitRun(trial.id);
+      queueMicrotask(() => this.pump(active));
+      return;
+    }
+    const entry: RunningTrial = { handle, stop: null, settled: Promise.resolve() };
+    entry.settled = handle.done.then(
+      (status) => this.settle(active, trial.id, entry, status, null),
+      (error: unknown) => this.settle(active, trial.id, entry, 'failed', ApiError.from(error).message),
+    );
+    active.running.set(trial.id, entry);
+  }
+
+  /** A trial's trainer ended: record why (ours to say when we stopped it), then refill the pool. */
+  private settle(active: ActiveSweep, runId: string, entry: RunningTrial, status: RunStatus, error: string | null): void {
+    active.running.delete(runId);
+    switch (entry.stop) {
+      case 'pause':
+      case 'shutdown':
+        // Stopped by us, not by the trial: resume it later from its checkpoint.
+        if (status !== 'completed') this.store.runs.update(runId, { status: 'interrupted', finishedAt: null });
+        break;
+      case 'cancel':
+      case 'cancel-trial':
+        if (status !== 'completed') this.store.runs.update(runId, { status: 'cancelled', finishedAt: nowIso() });
+        break;
+      case 'rerun':
+        this.resetTrial(runId);
+        break;
+      default:
+        if (error !== null) this.store.runs.update(runId, { status: 'failed', error, finishedAt: nowIso() });
+        else if (status === 'running' || status === 'queued' || status === 'interrupted') {
+          // Not stopped by us, so not to be resumed by the pump in a loop: a trainer that keeps
+          // ending early would otherwise restart forever. It is a failure the user can rerun.
+          const reason = status === 'interrupted' ? 'the trainer stopped before the end' : `the trainer ended with status ${status}`;
+          this.store.runs.update(runId, { status: 'failed', error: reason, finishedAt: nowIso() });
+        }
+    }
+    this.emitRun(runId);
+    if (!active.stopping) this.pump(active);
+    this.emit(active.id);
+  }
+
+  private async stopAll(active: ActiveSweep, reason: StopReason): Promise<void> {
+    active.stopping = true;
+    const entries = [...active.running.values()];
+    for (const e of entries) e.stop = reason;
+    await Promise.all(entries.map((e) => e.handle.cancel().catch(() => undefined)));
+    await Promise.all(entries.map((e) => e.settled));
+  }
+
+  private finish(active: ActiveSweep): void {
+    const trials = this.store.sweeps.trials(active.id);
+    const allFailed = trials.length > 0 && trials.every((t) => t.status === 'failed');
+    this.store.sweeps.update(active.id, { status: allFailed ? 'failed' : 'completed', finishedAt: nowIso() });
+    this.deactivate(active);
+  }
+
+  private deactivate(active: ActiveSweep): Sweep {
+    this.active.delete(active.id);
+    for (const id of active.order.keys()) this.trialSweep.delete(id);
+    if (this.store.sweeps.owner(active.id)?.pid === this.pid) this.store.sweeps.setOwner(active.id, null);
+    const sweep = this.emit(active.id);
+    for (const w of active.waiters.splice(0)) w(sweep);
+    if (!this.active.size && this.timer) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+    return sweep;
+  }
+
+  private resetTrial(runId: string): void {
+    this.store.runs.truncateEpochs(runId, 0);
+    this.store.runs.update(runId, { status: 'queued', error: null, backend: null, startedAt: null, finishedAt: null });
+    this.emitRun(runId);
+  }
+
+  /** Heartbeat, and notice pause/cancel written by another process. */
+  private ensureTimer(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      for (const active of [...this.active.values()]) {
+        if (active.stopping) continue;
+        const sweep = this.store.sweeps.get(active.id);
+        if (!sweep) continue;
+        if (sweep.status === 'cancelled' || sweep.status === 'paused') {
+          const reason = sweep.status === 'cancelled' ? 'cancel' : 'pause';
+          void this.stopAll(active, reason).then(() => {
+            if (reason === 'cancel') this.store.sweeps.setTrialStatus(active.id, PENDING, 'cancelled');
+            this.deactivate(active);
+          });
+        } else this.store.sweeps.setOwner(active.id, this.pid);
+      }
+    }, this.pollMs);
+    this.timer.unref?.();
+  }
+
+  private assertNotOwnedElsewhere(sweep: Sweep): void {
+    if (this.active.has(sweep.id)) return;
+    const owner = this.store.sweeps.owner(sweep.id);
+    if (sweep.status === 'running' && owner?.pid != null && owner.pid !== this.pid && isOwnerAlive(owner, this.pid)) {
+      throw new ApiError('failed_precondition', `Sweep ${sweep.name} is running in another Sweeplab process (pid ${owner.pid})`);
+    }
+  }
+
+  private mustGet(id: string): Sweep {
+    const sweep = this.store.sweeps.get(id);
+    if (!sweep) throw new ApiError('not_found', `No sweep with id ${id}`);
+    return sweep;
+  }
+
+  private mustGetTrial(id: string, trialId: string): TrialRow {
+    this.mustGet(id);
+    const trial = this.store.sweeps.trials(id).find((t) => t.id === trialId);
+    if (!trial) throw new ApiError('not_found', `Sweep ${id} has no trial ${trialId}`);
+    return trial;
+  }
+
+  private withEta(sweep: Sweep): Sweep {
+    return { ...sweep, etaSeconds: sweepEta(this.store, sweep) };
+  }
+
+  private emit(id: string): Sweep {
+    const sweep = this.withEta(this.mustGet(id));
+    this.events.emit('sweep.updated', sweep);
+    return sweep;
+  }
+
+  private emitRun(runId: string): void {
+    const run = this.store.runs.get(runId);
+    if (run) this.events.emit('run.updated', run);
+  }
+}
+
+/** How long without a heartbeat before a sweep's owner is presumed dead even if its pid exists (pid reuse). */
+export const HEARTBEAT_STALE_MS = 30_000;
+
+/** Whether the process recorded as a sweep's owner still runs it. */
+export function isOwnerAlive(owner: { pid: number | null; heartbeatAt: string | null }, selfPid: number, now = Date.now()): boolean {
+  if (owner.pid === null) return false;
+  if (owner.pid === selfPid) return true;
+  if (!owner.heartbeatAt || now - Date.parse(owner.heartbeatAt) > HEARTBEAT_STALE_MS) return false;
+  try {
+    process.kill(owner.pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else; only ESRCH means gone.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function defaultSweepName(spec: SweepSpec): string {
+  const model = spec.model.preset ?? 'custom';
+  return `${model} sweep`;
+}

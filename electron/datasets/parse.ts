@@ -17,7 +17,7 @@ import { imagesFromArray, isLabelShape, labelsFromArray, type ImageBlock, type L
 import { readCsv, looksCsv } from './csv';
 import { badData, fileError, throwIfAborted } from './errors';
 import { decodeImages, IMAGE_EXTENSIONS, looksLikeImageFolder, scanImageFolder } from './folder';
-import { looksIdx, readIdx } from './idx';
+import { looksIdx, parseIdxHeader, readIdx } from './idx';
 import { looksNpy, looksZip, readNpy, readNpz } from './npy';
 import { hex, probeFile, type FileProbe } from './source';
 
@@ -167,6 +167,11 @@ type Format = Exclude<SourceFormat, 'folder'>;
 function detect(probe: FileProbe): Format {
   const { head, path } = probe;
   if (looksIdx(head)) return 'idx';
+  // Named like an IDX file but not one: say what is wrong with it rather than "unknown format".
+  if (/idx\d|ubyte/i.test(basename(path))) {
+    parseIdxHeader(path, head);
+    throw badData(path, `not an IDX file (starts with ${hex(head.subarray(0, 8))})`);
+  }
   if (looksNpy(head)) return 'npy';
   if (looksZip(head)) {
     if (probe.gzip) throw badData(path, 'a zip archive inside gzip; unpack it first');

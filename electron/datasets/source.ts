@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { pipeline } from 'node:stream';
-import { constants as zc, createGunzip, gunzipSync } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import { badData, cancelledError, fileError, formatBytes, throwIfAborted } from './errors';
 
 /**
@@ -70,14 +70,46 @@ export async function probeFile(path: string, headBytes = 64 * 1024): Promise<Fi
   let head = raw;
   if (gzip) {
     try {
-      // SYNC_FLUSH: return what the first compressed bytes expand to without requiring the end.
-      head = gunzipSync(raw, { finishFlush: zc.Z_SYNC_FLUSH, maxOutputLength: headBytes * 64 });
+      head = await gunzipHead(raw, headBytes);
     } catch (error) {
       throw badData(path, `not valid gzip data (${(error as Error).message})`);
     }
     if (head.length === 0 && size > 64) throw badData(path, 'gzip data expands to nothing');
   }
   return { path, size, gzip, head };
+}
+
+/**
+ * The first `limit` bytes that the start of a gzip stream expands to. `raw` is only the file's
+ * first bytes, so the stream ending early is expected; the output is cut at `limit` however far
+ * the input would expand.
+ */
+function gunzipHead(raw: Buffer, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const z = createGunzip();
+    const parts: Buffer[] = [];
+    let length = 0;
+    let settled = false;
+    const finish = () => {
+      if (settled) return;
+      settled = true;
+      z.destroy();
+      resolve(Buffer.concat(parts, length).subarray(0, limit));
+    };
+    z.on('data', (chunk: Buffer) => {
+      parts.push(chunk);
+      length += chunk.length;
+      if (length >= limit) finish();
+    });
+    z.on('end', finish);
+    z.on('error', (error: NodeJS.ErrnoException) => {
+      if (settled) return;
+      if (error.code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(error.message)) return finish();
+      settled = true;
+      reject(error);
+    });
+    z.end(raw);
+  });
 }
 
 export function hex(bytes: Uint8Array): string {

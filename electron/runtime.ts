@@ -3,18 +3,27 @@
  * Electron main process, `sweeplab serve`, or a CLI command. Domain code only; no transport here.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type Store } from './store';
 import { createService, EventBus, type Service, type ServiceContext } from './service';
 import { appRoot } from './paths';
 import type { AppInfo } from '../shared/contract';
-import { ApiError } from '../shared/errors';
 import { DatasetLibrary } from './datasets/library';
 import { describeModel } from '../shared/models';
+import { RunExecutor, RunManager } from './runs/executor';
+import type { ForkTrainer } from './trainer/host';
+import { SweepScheduler } from './sweeps/scheduler';
+import { recoverInterruptedSweeps } from './sweeps/recovery';
+import { attachSweepScheduler } from './service/sweeps';
+import type { BackendName } from '../shared/domain';
 
 export interface RuntimeOptions {
   dataDir: string;
   transport: AppInfo['transport'];
+  /** How trainer processes start: child_process.fork + tsx by default; Electron passes utilityProcess. */
+  fork?: ForkTrainer;
 }
 
 export interface Runtime {
@@ -22,7 +31,31 @@ export interface Runtime {
   store: Store;
   events: EventBus;
   service: Service;
+  executor: RunExecutor;
+  scheduler: SweepScheduler;
   close(): Promise<void>;
+}
+
+/**
+ * The compute backends this install has, best first, found without loading them: loading
+ * libtensorflow into the main process only to list it would cost memory the trainers want.
+ */
+export function installedBackends(): BackendName[] {
+  const require = createRequire(import.meta.url);
+  const has = (pkg: string) => {
+    try {
+      require.resolve(pkg);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return [
+    ...(has('@tensorflow/tfjs-node-gpu') ? (['tensorflow-gpu'] as const) : []),
+    ...(has('@tensorflow/tfjs-node') ? (['tensorflow'] as const) : []),
+    'wasm',
+    'cpu',
+  ];
 }
 
 export function appVersion(): string {
@@ -37,30 +70,45 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const datasets = new DatasetLibrary({ dataDir: options.dataDir, records: store.datasets });
   // Unfinished imports from a process that died are removed before anything else runs.
   await datasets.recover();
+  const executor = new RunExecutor({
+    store,
+    events,
+    dataDir: options.dataDir,
+    datasetDir: (id) => datasets.dirFor(id),
+    fork: options.fork,
+  });
+  const backends = installedBackends();
+  const gpu = backends[0] === 'tensorflow-gpu';
+  // One trainer per core on CPU backends (each trainer is single-threaded), one on a GPU.
+  const runner = new RunManager(executor, store, events, () => (gpu ? 1 : availableParallelism()));
+  // Whatever was running when the last process died is marked interrupted (resumable), not left 'running'.
+  store.runs.markInterrupted();
+  recoverInterruptedSweeps(store);
   const ctx: ServiceContext = {
     dataDir: options.dataDir,
     transport: options.transport,
     store,
     events,
     datasets,
-    runner: {
-      start: async () => {
-        throw new ApiError('unavailable', 'Training is not available in this build');
-      },
-      cancel: async (id) => store.runs.get(id)!,
-      forget: async () => {},
-    },
+    runner,
     checkModel: (model, dataset) => {
       describeModel(model, dataset.shape, dataset.numClasses);
     },
   };
-  const service = createService(ctx, { version: appVersion(), backends: () => ['wasm', 'cpu'] });
+  const scheduler = new SweepScheduler({ store, events, executor, gpu: () => gpu });
+  attachSweepScheduler(ctx, scheduler);
+  const service = createService(ctx, { version: appVersion(), backends: () => backends });
   return {
     dataDir: options.dataDir,
     store,
     events,
     service,
+    executor,
+    scheduler,
     async close() {
+      // Trainers are stopped first and their runs left 'interrupted' (resumable from checkpoints).
+      await scheduler.shutdown();
+      await executor.shutdown();
       store.close();
     },
   };

@@ -1,0 +1,231 @@
+/**
+ * The run executor: trains a stored run in a trainer process and keeps the database in step with
+ * it. It is the only writer of a training run's rows: the trainer streams messages, the executor
+ * stores each epoch as it arrives (once: an epoch at or below what is stored is ignored, and on a
+ * resume the epochs after the checkpoint are dropped first), sets status, backend and error, and
+ * emits run.updated / run.epoch / run.log. Used by single runs (RunManager below) and by the
+ * sweep scheduler (as its TrialExecutor).
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Store } from '../store';
+import { nowIso } from '../store';
+import type { EventBus } from '../service/events';
+import type { RunRunner } from '../service/context';
+import { startTrainer, type ForkTrainer, type TrainerHandle, type TrainerOutcome } from '../trainer/host';
+import type { FromTrainer } from '../trainer/protocol';
+import type { Run, RunStatus } from '../../shared/domain';
+import { ApiError } from '../../shared/errors';
+import type { TrialExecutor, TrialHandle } from '../sweeps/scheduler';
+
+export interface ExecutorOptions {
+  store: Store;
+  events: EventBus;
+  dataDir: string;
+  /** The stored data set folder of an id (DatasetLibrary.dirFor). */
+  datasetDir: (datasetId: string) => string;
+  /** How trainer processes are started: child_process.fork + tsx by default; utilityProcess in Electron. */
+  fork?: ForkTrainer;
+  cancelGraceMs?: number;
+}
+
+interface Active {
+  trainer: TrainerHandle;
+  done: Promise<RunStatus>;
+  /** Set by shutdown(): a run stopped because the app is closing is 'interrupted', not 'cancelled'. */
+  interrupted: boolean;
+}
+
+const ENDED: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'diverged', 'cancelled', 'interrupted']);
+
+export class RunExecutor implements TrialExecutor {
+  private readonly active = new Map<string, Active>();
+
+  constructor(private readonly options: ExecutorOptions) {}
+
+  checkpointDir(runId: string): string {
+    return join(this.options.dataDir, 'checkpoints', runId);
+  }
+
+  isActive(runId: string): boolean {
+    return this.active.has(runId);
+  }
+
+  get activeCount(): number {
+    return this.active.size;
+  }
+
+  start(runId: string, { resume }: { resume: boolean }): TrialHandle {
+    const existing = this.active.get(runId);
+    if (existing) return this.handleOf(runId, existing);
+    const { store } = this.options;
+    const run = store.runs.get(runId);
+    if (!run) throw new ApiError('not_found', `No run with id ${runId}`);
+    const checkpointDir = this.checkpointDir(runId);
+    if (!resume) {
+      // A fresh start: no old checkpoint may leak into it, and no old epochs stay stored.
+      rmSync(checkpointDir, { recursive: true, force: true });
+      store.runs.truncateEpochs(runId, 0);
+    }
+    this.update(run.id, { status: 'running', error: null, finishedAt: null, startedAt: resume && run.startedAt ? run.startedAt : nowIso() });
+
+    const trainer = startTrainer(
+      {
+        runId: run.id,
+        model: run.model,
+        config: run.config,
+        datasetDir: this.options.datasetDir(run.datasetId),
+        checkpointDir,
+        resume,
+      },
+      { fork: this.options.fork, cancelGraceMs: this.options.cancelGraceMs, onMessage: (m) => this.onMessage(run.id, m) },
+    );
+    const entry: Active = { trainer, interrupted: false, done: Promise.resolve('running') };
+    entry.done = trainer.done.then(
+      (outcome) => this.finish(run.id, outcome, entry),
+      (error: unknown) => this.finish(run.id, { status: 'failed', error: String(error), code: 'internal' } as TrainerOutcome, entry),
+    );
+    this.active.set(run.id, entry);
+    return this.handleOf(run.id, entry);
+  }
+
+  private handleOf(runId: string, entry: Active): TrialHandle {
+    return {
+      done: entry.done,
+      cancel: async () => {
+        entry.trainer.cancel();
+        await entry.done;
+      },
+    };
+  }
+
+  /** Cancels a run's trainer (graceful, then killed after the grace period); resolves when it ended. */
+  async cancel(runId: string): Promise<void> {
+    const entry = this.active.get(runId);
+    if (!entry) return;
+    entry.trainer.cancel();
+    await entry.done;
+  }
+
+  /** The app is closing: stop every trainer now and leave their runs resumable ('interrupted'). */
+  async shutdown(): Promise<void> {
+    const entries = [...this.active.values()];
+    for (const entry of entries) {
+      entry.interrupted = true;
+      entry.trainer.kill();
+    }
+    await Promise.all(entries.map((e) => e.done));
+  }
+
+  private onMessage(runId: string, message: FromTrainer): void {
+    const { store, events } = this.options;
+    switch (message.type) {
+      case 'started': {
+        // Epochs after the checkpoint the trainer resumed from were stored by a process that died
+        // before it could checkpoint them; they will be trained again, so drop them now.
+        store.runs.truncateEpochs(runId, message.startEpoch);
+        this.update(runId, { backend: message.backend });
+        break;
+      }
+      case 'epoch': {
+        const run = store.runs.get(runId);
+        if (!run || message.metrics.epoch <= run.epochsDone) break;
+        store.runs.addEpoch(runId, message.metrics);
+        events.emit('run.epoch', { runId, metrics: message.metrics });
+        events.emit('run.updated', store.runs.get(runId)!);
+        break;
+      }
+      case 'log':
+        events.emit('run.log', { runId, level: message.level, message: message.message });
+        break;
+      case 'failed':
+        events.emit('run.log', { runId, level: 'error', message: message.error.message });
+        break;
+      case 'finished':
+        break;
+    }
+  }
+
+  private finish(runId: string, outcome: TrainerOutcome, entry: Active): RunStatus {
+    this.active.delete(runId);
+    const status: RunStatus = entry.interrupted && outcome.status !== 'completed' && outcome.status !== 'diverged' ? 'interrupted' : outcome.status;
+    if (!this.options.store.runs.get(runId)) return status; // deleted while it ran
+    this.update(runId, { status, error: outcome.error, finishedAt: nowIso() });
+    return status;
+  }
+
+  private update(runId: string, patch: Parameters<Store['runs']['update']>[1]): Run | null {
+    const run = this.options.store.runs.update(runId, patch);
+    if (run) this.options.events.emit('run.updated', run);
+    return run;
+  }
+}
+
+/**
+ * Single runs (not in a sweep): started on request, a few at a time. Runs beyond the limit wait
+ * as 'queued' and start as others end.
+ */
+export class RunManager implements RunRunner {
+  private readonly queue: { runId: string; resume: boolean }[] = [];
+
+  constructor(
+    private readonly executor: RunExecutor,
+    private readonly store: Store,
+    private readonly events: EventBus,
+    private readonly limit: () => number,
+  ) {}
+
+  private running = new Set<string>();
+
+  async start(runId: string, options: { resume?: boolean } = {}): Promise<Run> {
+    const run = this.store.runs.get(runId);
+    if (!run) throw new ApiError('not_found', `No run with id ${runId}`);
+    if (this.running.has(runId) || this.queue.some((q) => q.runId === runId)) return run;
+    this.queue.push({ runId, resume: Boolean(options.resume) });
+    if (run.status !== 'queued') {
+      const queued = this.store.runs.update(runId, { status: 'queued', error: null });
+      if (queued) this.events.emit('run.updated', queued);
+    }
+    this.pump();
+    return this.store.runs.get(runId)!;
+  }
+
+  private pump(): void {
+    while (this.running.size < Math.max(1, this.limit()) && this.queue.length) {
+      const { runId, resume } = this.queue.shift()!;
+      if (!this.store.runs.get(runId)) continue;
+      this.running.add(runId);
+      let handle: TrialHandle;
+      try {
+        handle = this.executor.start(runId, { resume });
+      } catch (error) {
+        this.running.delete(runId);
+        const failed = this.store.runs.update(runId, { status: 'failed', error: ApiError.from(error).message, finishedAt: nowIso() });
+        if (failed) this.events.emit('run.updated', failed);
+        continue;
+      }
+      void handle.done.finally(() => {
+        this.running.delete(runId);
+        this.pump();
+      });
+    }
+  }
+
+  async cancel(runId: string): Promise<Run> {
+    const queued = this.queue.findIndex((q) => q.runId === runId);
+    if (queued >= 0) this.queue.splice(queued, 1);
+    if (this.executor.isActive(runId)) await this.executor.cancel(runId);
+    const run = this.store.runs.get(runId);
+    if (!run) throw new ApiError('not_found', `No run with id ${runId}`);
+    if (!ENDED.has(run.status)) {
+      const cancelled = this.store.runs.update(runId, { status: 'cancelled', finishedAt: nowIso() })!;
+      this.events.emit('run.updated', cancelled);
+      return cancelled;
+    }
+    return run;
+  }
+
+  async forget(runId: string): Promise<void> {
+    rmSync(this.executor.checkpointDir(runId), { recursive: true, force: true });
+  }
+}

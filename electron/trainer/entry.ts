@@ -1,0 +1,86 @@
+/**
+ * Trainer process entry (child_process.fork, or Electron's utilityProcess): waits for one
+ * `start` message, runs the trial, streams protocol messages to the parent, and exits.
+ * A `cancel` message stops it after the current batch. If the parent goes away, it stops too.
+ *
+ * Test hook: SWEEPLAB_TRAINER_TEST_CRASH="exit:<code>@<epoch>:<step>" or "abort@<epoch>:<step>"
+ * makes the process die at that training step, to test how the host reports crashes.
+ */
+import { ApiError } from '../../shared/errors';
+import { ToTrainer, type FromTrainer } from './protocol';
+import { runTrial } from './runTrial';
+
+interface Port {
+  send(message: FromTrainer): Promise<void>;
+  onMessage(listener: (message: unknown) => void): void;
+}
+
+/** child_process IPC, or Electron's utilityProcess parentPort when that is what we run under. */
+function parentPort(): Port {
+  const electronPort = (process as unknown as { parentPort?: { postMessage(m: unknown): void; on(e: 'message', l: (e: { data: unknown }) => void): void } }).parentPort;
+  if (electronPort) {
+    return {
+      send: async (m) => electronPort.postMessage(m),
+      onMessage: (l) => electronPort.on('message', (e) => l(e.data)),
+    };
+  }
+  if (!process.send) throw new Error('the trainer must be started by the app (no IPC channel)');
+  return {
+    send: (m) => new Promise((resolve) => process.send!(m, undefined, undefined, () => resolve())),
+    onMessage: (l) => process.on('message', l),
+  };
+}
+
+function crashHook(): ((epoch: number, step: number) => void) | undefined {
+  const spec = process.env.SWEEPLAB_TRAINER_TEST_CRASH;
+  const match = spec?.match(/^(exit:(\d+)|abort)@(\d+):(\d+)$/);
+  if (!match) return undefined;
+  const [, , code, epoch, step] = match;
+  return (e, s) => {
+    if (e === Number(epoch) && s === Number(step)) {
+      if (code === undefined) process.abort();
+      process.exit(Number(code));
+    }
+  };
+}
+
+async function main(): Promise<void> {
+  const port = parentPort();
+  let stop = false;
+  let started = false;
+  const pending: Promise<void>[] = [];
+  const send = (m: FromTrainer) => {
+    pending.push(port.send(m));
+  };
+  process.on('disconnect', () => {
+    // The main process is gone: nobody will read our messages or checkpoints' news.
+    stop = true;
+    process.exit(0);
+  });
+  port.onMessage((raw) => {
+    const parsed = ToTrainer.safeParse(raw);
+    if (!parsed.success) {
+      send({ type: 'log', level: 'warn', message: 'trainer ignored a malformed message' });
+      return;
+    }
+    const message = parsed.data;
+    if (message.type === 'cancel') {
+      stop = true;
+      return;
+    }
+    if (started) return;
+    started = true;
+    runTrial(message.trial, { send, shouldStop: () => stop, onStep: crashHook() })
+      .catch((error: unknown) => {
+        const apiError = ApiError.from(error);
+        send({ type: 'failed', error: apiError.toJSON() });
+        process.exitCode = 1;
+      })
+      .finally(async () => {
+        await Promise.all(pending);
+        process.exit();
+      });
+  });
+}
+
+void main();

@@ -1,0 +1,72 @@
+/**
+ * The messages between the main process and a trainer process, as zod schemas. Both ends derive
+ * their types from the two maps below (one entry per message type), and both validate what they
+ * receive: a trainer is a separate program, so nothing it sends is trusted blindly.
+ */
+import { z } from 'zod';
+import { BackendName, EpochMetrics, Id, ModelSpec, TrainConfig } from '../../shared/domain';
+import { ErrorShape } from '../../shared/errors';
+
+/** One trial: what a trainer process is asked to run. */
+export const Trial = z.strictObject({
+  runId: Id,
+  model: ModelSpec,
+  config: TrainConfig,
+  /** A stored data set folder (electron/datasets/storage.ts). */
+  datasetDir: z.string().min(1),
+  /** Where checkpoint.bin goes (one folder per run). */
+  checkpointDir: z.string().min(1),
+  /** Continue from the checkpoint in checkpointDir when there is one. */
+  resume: z.boolean().default(false),
+});
+export type Trial = z.infer<typeof Trial>;
+export type TrialInput = z.input<typeof Trial>;
+
+/** Main process → trainer. */
+export const ToTrainerMessages = {
+  start: { trial: Trial },
+  /** Stop after the current batch; the last checkpoint stays as it is. */
+  cancel: {},
+} as const;
+
+export const TrainerFinishStatus = z.enum(['completed', 'diverged', 'cancelled']);
+export type TrainerFinishStatus = z.infer<typeof TrainerFinishStatus>;
+
+/** Trainer → main process. */
+export const FromTrainerMessages = {
+  started: {
+    backend: BackendName,
+    /** Epochs already done (from a checkpoint); the next epoch is startEpoch + 1. */
+    startEpoch: z.number().int().min(0),
+    totalParams: z.number().int().min(0),
+  },
+  epoch: {
+    metrics: EpochMetrics,
+    /** The epoch's seconds split into training and evaluation. */
+    timing: z.strictObject({ trainSeconds: z.number().min(0), evalSeconds: z.number().min(0) }),
+  },
+  log: { level: z.enum(['info', 'warn']), message: z.string() },
+  finished: {
+    status: TrainerFinishStatus,
+    /** For 'diverged': the epoch and what went non-finite. */
+    error: z.string().nullable(),
+    /** The trainer's peak resident memory. */
+    maxRssBytes: z.number().min(0),
+  },
+  failed: { error: ErrorShape },
+} as const;
+
+type Shapes = Record<string, z.ZodRawShape>;
+type Union<M extends Shapes> = { [K in keyof M & string]: z.ZodObject<{ type: z.ZodLiteral<K> } & M[K]> }[keyof M & string];
+
+function unionOf<M extends Shapes>(map: M) {
+  const members = Object.entries(map).map(([type, shape]) => z.strictObject({ type: z.literal(type), ...shape }));
+  return z.discriminatedUnion('type', members as unknown as [Union<M>, ...Union<M>[]]);
+}
+
+export const ToTrainer = unionOf(ToTrainerMessages);
+export type ToTrainer = z.infer<typeof ToTrainer>;
+export const FromTrainer = unionOf(FromTrainerMessages);
+export type FromTrainer = z.infer<typeof FromTrainer>;
+export type FromTrainerType = FromTrainer['type'];
+export type FromTrainerOf<K extends FromTrainerType> = Extract<FromTrainer, { type: K }>;

@@ -12,6 +12,7 @@ import { registerServe } from './serve';
 import { registerRuns } from './runs';
 import { registerTrain } from './train';
 import { registerData } from './data';
+import { registerSweep } from './sweep';
 
 export interface GlobalOptions {
   dataDir?: string;
@@ -72,6 +73,7 @@ export function buildProgram(): { program: Command; ctx: CliContext } {
   registerRuns(program, ctx);
   registerTrain(program, ctx);
   registerData(program, ctx);
+  registerSweep(program, ctx);
   return { program, ctx };
 }
 

@@ -1,0 +1,431 @@
+/**
+ * `sweeplab sweep`: run a learning-rate × clip sweep in the foreground with a live table (redrawn in
+ * place on a terminal, plain lines otherwise, JSON lines with --json), and `sweep resume | show |
+ * list | cancel | pause | rerun-failed`.
+ *
+ * The foreground process owns the sweep: its trainers are its children. `sweep cancel <id>` from
+ * another shell writes the cancel to the database; the owner notices within a second (the
+ * scheduler re-reads its sweeps' rows), kills its trainers and exits. Ctrl-C cancels the same way.
+ */
+import type { Command } from 'commander';
+import type { CliContext } from './index';
+import { numberOption, resolveDataset, resolveModel } from './resolve';
+import { formatTable, pct, shortDate } from './output';
+import {
+  BackendChoice,
+  OptimizerName,
+  PresetName,
+  type EpochMetrics,
+  type Run,
+  type Sweep,
+  type SweepSpecInput,
+} from '../../shared/domain';
+import type { SweepDetail, SweepPlan, SweepStats } from '../../shared/contract/sweeps';
+import { ApiError } from '../../shared/errors';
+import { presetModel } from '../../shared/models';
+
+interface SweepOptions {
+  dataset: string;
+  model: string;
+  lr?: string;
+  lrRange?: string;
+  clip: string;
+  repeats: number;
+  epochs: number;
+  subset?: number;
+  subsetRandom?: boolean;
+  concurrency?: number;
+  optimizer: string;
+  batch: string;
+  weightDecay?: string;
+  momentum?: number;
+  seed: number;
+  backend: string;
+  trainAccFull?: boolean;
+  name?: string;
+}
+
+const SWEEP_ENDED = new Set<Sweep['status']>(['completed', 'cancelled', 'failed', 'interrupted', 'paused']);
+const TRIAL_ENDED = new Set(['completed', 'failed', 'diverged', 'cancelled', 'interrupted']);
+
+function list<T>(name: string, raw: string, parse: (item: string) => T): T[] {
+  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!items.length) throw new ApiError('invalid_argument', `${name} needs at least one value`);
+  return items.map(parse);
+}
+
+function enumItem<T extends string>(name: string, options: readonly T[]) {
+  return (item: string): T => {
+    if (!(options as readonly string[]).includes(item)) throw new ApiError('invalid_argument', `${name}: "${item}" is not one of ${options.join(', ')}`);
+    return item as T;
+  };
+}
+
+/** `--lr-range 1e-4:1e-1:7` → {min, max, points}. */
+export function parseLrRange(raw: string): { min: number; max: number; points: number } {
+  const parts = raw.split(':');
+  if (parts.length !== 3) throw new ApiError('invalid_argument', `--lr-range must be MIN:MAX:POINTS, e.g. 1e-4:1e-1:7; got "${raw}"`);
+  return {
+    min: numberOption('--lr-range min')(parts[0]!),
+    max: numberOption('--lr-range max')(parts[1]!),
+    points: numberOption('--lr-range points', true)(parts[2]!),
+  };
+}
+
+export function registerSweep(program: Command, ctx: CliContext): void {
+  const sweep = program
+    .command('sweep')
+    .description('run a learning-rate × clip-norm sweep in the foreground (subcommands: resume, show, list, cancel, pause, rerun-failed)')
+    .option('--dataset <id|path>', 'a data-set id or name, or files/folder to import first')
+    .option('--model <preset|spec.json>', 'a preset (plain, drop, bn, both, five, shl), several comma-separated to sweep them, or a ModelSpec JSON file')
+    .option('--lr <list>', 'learning rates, comma-separated: 0.0005,0.001,0.005')
+    .option('--lr-range <min:max:n>', 'n log-spaced learning rates from min to max: 1e-4:1e-1:7')
+    .option('--clip <list>', 'max gradient norms, comma-separated; none = no clipping', 'none')
+    .option('--repeats <n>', 'seeds per cell (seed, seed+1, …)', numberOption('--repeats', true), 1)
+    .option('--epochs <n>', 'epochs per trial', numberOption('--epochs', true), 10)
+    .option('--subset <n>', 'train on N samples of the training split', numberOption('--subset', true))
+    .option('--subset-random', 'with --subset: a seeded random N instead of the first N')
+    .option('--concurrency <n>', 'trials at once (default: one per core on CPU, one on a GPU)', numberOption('--concurrency', true))
+    .option('--optimizer <list>', 'sgd | momentum | adam | adamw; several comma-separated to sweep them', 'adamw')
+    .option('--batch <list>', 'batch size; several comma-separated to sweep them', '64')
+    .option('--weight-decay <list>', 'weight decay (AdamW default 0.01); several comma-separated to sweep them')
+    .option('--momentum <x>', 'SGD momentum (optimizer momentum)', numberOption('--momentum'))
+    .option('--seed <n>', 'first seed', numberOption('--seed', true), 0)
+    .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu', 'auto')
+    .option('--train-acc-full', 'train accuracy on the full training split (as the notebook did)')
+    .option('--name <name>', 'sweep name')
+    .action(async (opts: SweepOptions) => {
+      if (!opts.dataset || !opts.model) throw new ApiError('invalid_argument', 'sweep needs --dataset and --model (or a subcommand: resume, show, list, cancel)');
+      if (!opts.lr === !opts.lrRange) throw new ApiError('invalid_argument', 'give exactly one of --lr and --lr-range');
+      const backend = BackendChoice.safeParse(opts.backend);
+      if (!backend.success) throw new ApiError('invalid_argument', '--backend must be auto, tensorflow-gpu, tensorflow, wasm or cpu');
+      const optimizers = list('--optimizer', opts.optimizer, enumItem('--optimizer', OptimizerName.options));
+      const batches = list('--batch', opts.batch, numberOption('--batch', true));
+      const decays = opts.weightDecay ? list('--weight-decay', opts.weightDecay, numberOption('--weight-decay')) : null;
+      const clips = list('--clip', opts.clip, (c) => (c === 'none' ? null : numberOption('--clip')(c)));
+      const lrValues = opts.lr ? list('--lr', opts.lr, numberOption('--lr')) : null;
+      const lrRange = opts.lrRange ? parseLrRange(opts.lrRange) : null;
+      const lrAxis = lrValues ? { values: lrValues } : { range: lrRange! };
+
+      const dataset = await resolveDataset(ctx, opts.dataset);
+      const presets = opts.model.includes(',') ? list('--model', opts.model, enumItem('--model', PresetName.options)) : null;
+      const model = presets ? presetModel(presets[0]!, dataset.numClasses) : resolveModel(opts.model, dataset);
+      const spec: SweepSpecInput = {
+        ...(opts.name ? { name: opts.name } : {}),
+        datasetId: dataset.id,
+        model,
+        base: {
+          optimizer: optimizers[0]!,
+          lr: lrValues ? lrValues[0]! : lrRange!.min,
+          batchSize: batches[0]!,
+          epochs: opts.epochs,
+          seed: opts.seed,
+          subset: opts.subset ? { size: opts.subset, mode: opts.subsetRandom ? 'random' : 'first' } : null,
+          backend: backend.data,
+          trainAccOn: opts.trainAccFull ? 'full' : 'trained',
+          ...(decays?.length === 1 ? { weightDecay: decays[0]! } : {}),
+          ...(opts.momentum !== undefined ? { momentum: opts.momentum } : {}),
+        },
+        axes: {
+          lr: lrAxis,
+          clip: clips,
+          ...(batches.length > 1 ? { batchSize: batches } : {}),
+          ...(optimizers.length > 1 ? { optimizer: optimizers } : {}),
+          ...(decays && decays.length > 1 ? { weightDecay: decays } : {}),
+          ...(presets ? { preset: presets } : {}),
+        },
+        repeats: opts.repeats,
+      };
+      const plan = await ctx.call('sweeps.plan', { spec, concurrency: opts.concurrency });
+      await follow(ctx, 'create', async () => {
+        const created = await ctx.call('sweeps.create', { spec, concurrency: opts.concurrency, start: false });
+        return { sweep: created, plan };
+      });
+    });
+
+  sweep
+    .command('resume <id>')
+    .description('continue an interrupted, paused or cancelled sweep in the foreground: unfinished trials from their last checkpoint')
+    .action(async (id: string) => {
+      await follow(ctx, 'resume', async () => ({ sweep: await ctx.call('sweeps.get', { id }), plan: null }));
+    });
+
+  sweep
+    .command('rerun-failed <id>')
+    .description('run the failed trials of a sweep again, in the foreground')
+    .option('--diverged', 'also the diverged trials')
+    .action(async (id: string, opts: { diverged?: boolean }) => {
+      await follow(ctx, 'rerun', async () => ({ sweep: await ctx.call('sweeps.get', { id }), plan: null }), opts.diverged);
+    });
+
+  sweep
+    .command('show <id>')
+    .description('a sweep with its per-cell statistics (--json: trials, epochs and statistics)')
+    .action(async (id: string) => {
+      const detail = await ctx.call('sweeps.show', { id });
+      if (ctx.options.json) {
+        process.stdout.write(`${JSON.stringify(detail)}\n`);
+        return;
+      }
+      process.stdout.write(`${describeSweep(detail)}\n\n${statsReport(detail.stats)}\n`);
+    });
+
+  sweep
+    .command('list')
+    .description('all sweeps, newest first')
+    .action(async () => {
+      const sweeps = await ctx.call('sweeps.list', {});
+      if (ctx.options.json) {
+        for (const s of sweeps) process.stdout.write(`${JSON.stringify(s)}\n`);
+        return;
+      }
+      if (!sweeps.length) {
+        process.stdout.write('No sweeps yet. Start one with `sweeplab sweep --dataset … --model … --lr …`.\n');
+        return;
+      }
+      process.stdout.write(
+        `${formatTable(
+          ['id', 'name', 'status', 'trials', 'failed', 'concurrency', 'created'],
+          sweeps.map((s) => [s.id, s.name, s.status, `${s.trials.done}/${s.trials.total}`, s.trials.failed, s.concurrency, shortDate(s.createdAt)]),
+        )}\n`,
+      );
+    });
+
+  sweep
+    .command('cancel <id>')
+    .description('cancel a sweep; if another process runs it, that process stops its trainers within a second')
+    .action(async (id: string) => {
+      const s = await ctx.call('sweeps.cancel', { id });
+      ctx.print(`Sweep ${s.name} (${s.id}) is ${s.status}.`, s);
+    });
+
+  sweep
+    .command('pause <id>')
+    .description('pause a sweep (its running trials resume later from their checkpoints)')
+    .action(async (id: string) => {
+      const s = await ctx.call('sweeps.pause', { id });
+      ctx.print(`Sweep ${s.name} (${s.id}) is ${s.status}. Continue with \`sweeplab sweep resume ${s.id}\`.`, s);
+    });
+}
+
+interface CellRow {
+  label: string;
+  total: number;
+  done: number;
+  running: Map<string, number>;
+  finals: number[];
+  failed: number;
+}
+
+/**
+ * Starts (or resumes) a sweep in this process and follows it to the end, printing progress. The
+ * event subscriptions are made before the first trial starts so no epoch is missed.
+ */
+async function follow(
+  ctx: CliContext,
+  mode: 'create' | 'resume' | 'rerun',
+  prepare: () => Promise<{ sweep: Sweep; plan: SweepPlan | null }>,
+  includeDiverged = false,
+): Promise<void> {
+  const runtime = await ctx.open();
+  const json = Boolean(ctx.options.json);
+  const tty = !json && Boolean(process.stdout.isTTY);
+  const { sweep: initial, plan } = await prepare();
+  const sweepId = initial.id;
+  const detail0 = await ctx.call('sweeps.show', { id: sweepId });
+  const trials = new Map(detail0.trials.map((t) => [t.id, t]));
+  const cells = new Map<string, CellRow>();
+  for (const c of detail0.stats.cells) cells.set(c.cellId, { label: c.label, total: c.trials.total, done: 0, running: new Map(), finals: [], failed: 0 });
+  for (const t of detail0.trials) {
+    const row = cells.get(t.cellId)!;
+    if (t.status === 'completed' || t.status === 'diverged') {
+      row.done++;
+      if (t.status === 'completed' && t.epochs.length) row.finals.push(t.epochs.at(-1)!.valAcc);
+    }
+  }
+  let current: Sweep = initial;
+  let drawn = 0;
+  let lastDraw = 0;
+  let drawTimer: ReturnType<typeof setTimeout> | null = null;
+
+  const draw = (force = false) => {
+    if (!tty) return;
+    const now = Date.now();
+    if (!force && now - lastDraw < 200) {
+      drawTimer ??= setTimeout(() => {
+        drawTimer = null;
+        draw(true);
+      }, 200);
+      return;
+    }
+    lastDraw = now;
+    const lines = liveTable(current, cells).split('\n');
+    process.stdout.write(`${drawn ? `\x1b[${drawn}F\x1b[J` : ''}${lines.join('\n')}\n`);
+    drawn = lines.length;
+  };
+  const out = (line: string) => {
+    if (tty) return;
+    process.stdout.write(`${line}\n`);
+  };
+
+  const offEpoch = runtime.events.on('run.epoch', ({ runId, metrics }) => {
+    const t = trials.get(runId);
+    if (!t) return;
+    cells.get(t.cellId)!.running.set(runId, metrics.epoch);
+    if (json) process.stdout.write(`${JSON.stringify({ type: 'epoch', trialId: runId, cellId: t.cellId, lr: t.lr, clip: t.clip, seed: t.seed, ...pickEpoch(metrics) })}\n`);
+    draw();
+  });
+  const offRun = runtime.events.on('run.updated', (run: Run) => {
+    const t = trials.get(run.id);
+    if (!t) return;
+    const row = cells.get(t.cellId)!;
+    if (run.status === 'running') {
+      if (!row.running.has(run.id)) row.running.set(run.id, run.epochsDone);
+      draw();
+      return;
+    }
+    row.running.delete(run.id);
+    if (!TRIAL_ENDED.has(run.status) || t.status === run.status) return;
+    t.status = run.status;
+    if (run.status === 'completed' || run.status === 'diverged') row.done++;
+    if (run.status === 'completed' && run.lastValAcc !== null) row.finals.push(run.lastValAcc);
+    if (run.status === 'failed') row.failed++;
+    const end = { trialId: run.id, cellId: t.cellId, lr: t.lr, clip: t.clip, seed: t.seed, status: run.status, epochs: run.epochsDone, bestValAcc: run.bestValAcc, bestEpoch: run.bestEpoch, finalValAcc: run.lastValAcc, backend: run.backend, error: run.error };
+    if (json) process.stdout.write(`${JSON.stringify({ type: 'trial', ...end })}\n`);
+    else
+      out(
+        `[${current.trials.done + (run.status === 'completed' || run.status === 'diverged' ? 1 : 0)}/${current.trials.total}] ${row.label}, seed ${t.seed}: ${run.status}` +
+          (run.lastValAcc !== null ? `, val ${pct(run.lastValAcc)} (best ${pct(run.bestValAcc)} @ ${run.bestEpoch})` : '') +
+          (run.error ? ` — ${run.error}` : ''),
+      );
+    draw();
+  });
+  let resolveEnd!: (s: Sweep) => void;
+  const ended = new Promise<Sweep>((resolve) => (resolveEnd = resolve));
+  const offSweep = runtime.events.on('sweep.updated', (s) => {
+    if (s.id !== sweepId) return;
+    current = s;
+    draw();
+    if (SWEEP_ENDED.has(s.status)) resolveEnd(s);
+  });
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      process.stderr.write(`${tty ? '\n' : ''}Cancelling sweep ${sweepId} (trainers are being stopped; Ctrl-C again to leave it interrupted)…\n`);
+      void ctx.call('sweeps.cancel', { id: sweepId }).catch(() => {});
+    } else {
+      // Leave now: the sweep stays 'running' with a dead owner, which the next start (or resume)
+      // turns into 'interrupted'. The trainers are our children and die with us.
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  try {
+    if (json) {
+      process.stdout.write(
+        `${JSON.stringify({ sweepId, name: initial.name, trials: initial.trials.total, ...(plan ? { epochs: plan.epochs, etaSeconds: plan.etaSeconds, etaSource: plan.etaSource } : {}) })}\n`,
+      );
+    } else {
+      process.stdout.write(`Sweep ${initial.name} (${sweepId}) on ${detail0.trials.length} trials\n`);
+      if (plan) process.stdout.write(`${plan.trials} trials, ${plan.epochs} trial-epochs, about ${duration(plan.etaSeconds)} (${plan.basis})\n`);
+    }
+    if (mode === 'create') current = await ctx.call('sweeps.launch', { id: sweepId });
+    else if (mode === 'resume') current = await ctx.call('sweeps.resume', { id: sweepId });
+    else current = await ctx.call('sweeps.rerunFailed', { id: sweepId, includeDiverged });
+    draw(true);
+    const final = SWEEP_ENDED.has(current.status) ? current : await ended;
+    current = final;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+    offEpoch();
+    offRun();
+    offSweep();
+    if (drawTimer) clearTimeout(drawTimer);
+  }
+  draw(true);
+  const detail = await ctx.call('sweeps.show', { id: sweepId });
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ type: 'stats', sweepId, status: detail.status, stats: detail.stats })}\n`);
+  } else {
+    process.stdout.write(`\n${describeSweep(detail)}\n\n${statsReport(detail.stats)}\n`);
+    if (detail.status !== 'completed') process.stdout.write(`Continue with \`sweeplab sweep resume ${sweepId}\`.\n`);
+  }
+  if (detail.status !== 'completed') process.exitCode = 1;
+}
+
+function pickEpoch(m: EpochMetrics) {
+  const { epoch, loss, trainAcc, valAcc, valLoss, seconds, gradNormMean, gradNormMax, clippedFraction } = m;
+  return { epoch, loss, trainAcc, valAcc, valLoss, seconds, gradNormMean, gradNormMax, clippedFraction };
+}
+
+export function duration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '—';
+  const s = Math.round(seconds);
+  if (s < 90) return `${s} s`;
+  if (s < 5400) return `${Math.round(s / 60)} min`;
+  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+}
+
+function liveTable(sweep: Sweep, cells: Map<string, CellRow>): string {
+  const t = sweep.trials;
+  const head = `${sweep.name}: ${sweep.status}, ${t.done}/${t.total} trials done, ${t.running} running, ${t.failed} failed` + (sweep.etaSeconds ? `, about ${duration(sweep.etaSeconds)} left` : '');
+  const rows = [...cells.values()].map((c) => {
+    const mean = c.finals.length ? c.finals.reduce((a, b) => a + b, 0) / c.finals.length : null;
+    const running = [...c.running.values()].map((e) => `ep ${e}`).join(' ');
+    return [c.label, `${c.done}/${c.total}`, running || '', pct(mean), c.failed || ''];
+  });
+  return `${head}\n${formatTable(['cell', 'seeds', 'running', 'final val (mean)', 'failed'], rows)}`;
+}
+
+function describeSweep(d: SweepDetail): string {
+  const t = d.trials;
+  const statuses = new Map<string, number>();
+  for (const x of t) statuses.set(x.status, (statuses.get(x.status) ?? 0) + 1);
+  const failures = t.filter((x) => x.status === 'failed' || x.status === 'diverged').slice(0, 5);
+  return [
+    `${d.name}  (${d.id})`,
+    `status     ${d.status}${d.finishedAt ? `, finished ${shortDate(d.finishedAt)}` : ''}`,
+    `trials     ${[...statuses].map(([s, n]) => `${n} ${s}`).join(', ')}`,
+    `concurrency ${d.concurrency}, ${d.spec.base.epochs} epochs per trial, ${d.spec.repeats} seed${d.spec.repeats === 1 ? '' : 's'} per cell`,
+    ...failures.map((x) => `  ${x.status}: lr ${x.lr}, clip ${x.clip ?? 'none'}, seed ${x.seed}: ${x.error ?? ''}`),
+  ].join('\n');
+}
+
+const num = (x: number | null, digits = 4) => (x === null ? '—' : x.toFixed(digits));
+const pval = (p: number | null) => (p === null ? '—' : p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
+
+/** The statistics as terminal tables: per cell, then the ANOVA tables. */
+export function statsReport(stats: SweepStats): string {
+  const cells = [...stats.cells].sort((a, b) => (b.finalValAcc.mean ?? -1) - (a.finalValAcc.mean ?? -1));
+  const table = formatTable(
+    ['cell', 'n', 'final val mean ± std', '95% CI', 'vs best (Holm p)', 'best val', 'best epoch', 'val/train'],
+    cells.map((c) => {
+      const f = c.finalValAcc;
+      const v = c.vsBest.finalValAcc;
+      return [
+        c.label + (c.trials.diverged ? ` (${c.trials.diverged} diverged)` : '') + (c.trials.failed ? ` (${c.trials.failed} failed)` : ''),
+        f.n,
+        f.mean === null ? '—' : `${pct(f.mean)} ± ${f.std === null ? '—' : pct(f.std)}`,
+        f.ci95 ? `${pct(f.ci95[0])} – ${pct(f.ci95[1])}` : '—',
+        v.verdict === 'best' ? 'best' : v.verdict === 'untested' ? 'untested (n<2)' : `${v.verdict === 'tied' ? 'statistically tied' : 'worse'} (${pval(v.pHolm)})`,
+        pct(c.bestValAcc.mean),
+        num(c.bestEpoch.mean, 1),
+        num(c.overfitRatio.mean, 3),
+      ];
+    }),
+  );
+  const parts = [`Final validation accuracy per cell (Welch t-test against the best, Holm-corrected, α = ${stats.alpha}):`, table];
+  for (const a of stats.anova.finalValAcc) {
+    const slice = Object.entries(a.slice).map(([k, v]) => `${k} ${v}`).join(', ');
+    parts.push('', `Two-way ANOVA of final validation accuracy, lr × clip${slice ? ` (${slice})` : ''}:`);
+    if (!a.computed) parts.push(`  not computed: ${a.reason}`);
+    else {
+      parts.push(formatTable(['source', 'df', 'sum sq', 'mean sq', 'F', 'p'], a.terms.map((t) => [t.source, t.df, t.ss.toExponential(3), t.ms.toExponential(3), num(t.f, 3), pval(t.p)])));
+      if (a.reason) parts.push(`  (${a.reason})`);
+    }
+  }
+  return parts.join('\n');
+}

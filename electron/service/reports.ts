@@ -1,7 +1,42 @@
+/**
+ * Reports, exports and imports (issue 7). Handlers only validate what the schemas cannot and
+ * delegate; the PDF code (pdfmake, ECharts) is loaded on first use so app start-up does not pay
+ * for it.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Handlers } from './dispatch';
 import type { ServiceContext } from './context';
 import type { reportMethods } from '../../shared/contract/reports';
+import { appRoot } from '../paths';
 
-export function reportHandlers(_ctx: ServiceContext): Pick<Handlers, keyof typeof reportMethods> {
-  return {};
+let version: string | null = null;
+function appVersion(): string {
+  version ??= (JSON.parse(readFileSync(join(appRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  return version;
+}
+
+export function reportHandlers(ctx: ServiceContext): Pick<Handlers, keyof typeof reportMethods> {
+  return {
+    'reports.pdf': async ({ subject, title, path, overwrite }) => {
+      const { buildReport } = await import('../reports');
+      const { deliver } = await import('../exports/output');
+      const report = await buildReport(ctx.store, subject, { title, appVersion: appVersion() });
+      return { ...deliver(report.bytes, { fileName: report.fileName, mimeType: 'application/pdf' }, { path, overwrite }), pages: report.pages };
+    },
+    'exports.data': async (request) => {
+      const { exportData } = await import('../exports');
+      return exportData(ctx.store, request, appVersion());
+    },
+    'exports.model': async (request) => {
+      const { exportModel } = await import('../exports');
+      return exportModel(ctx, request, appVersion());
+    },
+    'imports.history': async ({ path }) => {
+      const { readBundle, importBundle } = await import('../exports/import');
+      const result = importBundle(ctx.store, readBundle(path));
+      // Tell open windows: imported runs and sweeps appear in their lists without a reload.
+      return result;
+    },
+  };
 }

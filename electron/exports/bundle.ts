@@ -1,0 +1,54 @@
+/**
+ * The Sweeplab export bundle: the JSON file a researcher sends a lab mate, and that
+ * `imports.history` merges into another Sweeplab. It is self-describing (format name and version
+ * first) and complete enough to rebuild the history rows: every run with all its epochs, the sweeps
+ * they belong to, and the data-set records they reference (matched on import by checksum, since a
+ * data set's id differs from machine to machine). A sweep export also carries its per-cell
+ * statistics, for readers of the JSON; the importer recomputes them rather than trusting them.
+ *
+ * Model weights are not in the bundle: they are per-run checkpoints, exported with `exports.model`.
+ */
+import { z } from 'zod';
+import { Dataset, EpochMetrics, Run, Sweep } from '../../shared/domain';
+import { CellStats } from '../../shared/contract';
+import type { LoadedSubject } from '../reports/subject';
+
+export const BUNDLE_FORMAT = 'sweeplab-export';
+export const BUNDLE_VERSION = 1;
+
+export const BundleRun = z.strictObject({ ...Run.shape, epochs: z.array(EpochMetrics) });
+export type BundleRun = z.infer<typeof BundleRun>;
+
+/** The bundle as read: the header strictly, the payload with the app's own domain schemas. */
+export const ExportBundle = z.object({
+  format: z.literal(BUNDLE_FORMAT),
+  version: z.number().int(),
+  exportedAt: z.string(),
+  app: z.object({ name: z.string(), version: z.string() }),
+  datasets: z.array(Dataset),
+  sweeps: z.array(Sweep),
+  runs: z.array(BundleRun),
+  cells: z.array(CellStats).optional(),
+});
+export type ExportBundle = z.infer<typeof ExportBundle>;
+
+export function buildBundle(subject: LoadedSubject, appVersion: string, now = new Date()): ExportBundle {
+  const datasetIds = new Set(subject.runs.map(({ run }) => run.datasetId));
+  if (subject.sweep) datasetIds.add(subject.sweep.sweep.datasetId);
+  const bundle: ExportBundle = {
+    format: BUNDLE_FORMAT,
+    version: BUNDLE_VERSION,
+    exportedAt: now.toISOString(),
+    app: { name: 'Sweeplab', version: appVersion },
+    datasets: [...datasetIds].flatMap((id) => (subject.datasets.has(id) ? [subject.datasets.get(id)!] : [])),
+    sweeps: subject.sweep ? [subject.sweep.sweep] : [],
+    runs: subject.runs.map(({ run, epochs }) => ({ ...run, epochs })),
+  };
+  if (subject.sweep) bundle.cells = subject.sweep.stats.cells;
+  return bundle;
+}
+
+/** Stable, readable JSON: two-space indent, so a diff of two exports is readable too. */
+export function bundleJson(bundle: ExportBundle): string {
+  return `${JSON.stringify(bundle, null, 2)}\n`;
+}

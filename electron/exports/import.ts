@@ -1,0 +1,226 @@
+/**
+ * Merges an export bundle (bundle.ts) into this machine's history: a lab mate's runs and sweeps
+ * appear beside one's own, with their curves, and can be compared, reported and exported.
+ *
+ * Decisions, each made for the friendlier outcome:
+ * - Data sets are matched by checksum (ids differ between machines). A data set unknown here is
+ *   recorded as a placeholder row — same checksum, name, shape and counts, source
+ *   'placeholder:<original source>' — rather than refusing the runs: their curves, reports and
+ *   exports need only the record, not the images. Importing the real files later (same checksum)
+ *   is the data-set library's to reconcile with the placeholder.
+ * - A run already here is skipped and counted: the same id (the bundle came back from a lab mate who
+ *   had imported ours), or the same content under another id (data set, model, config and every
+ *   epoch's metrics equal). Ids are kept on import so the first case stays detectable.
+ * - A run that was still queued or running when exported is imported as 'interrupted': nothing
+ *   here is training it. A sweep that was running likewise.
+ * - Everything happens in one transaction: a bundle that fails half-way leaves no trace.
+ *
+ * The run and sweep rows are written with SQL here because the repositories' `create` makes new
+ * ids and timestamps, and an import must keep both (see the report: a repository `insert` would let
+ * this module drop its SQL).
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import type { Dataset, Run, RunStatus, Sweep, SweepStatus } from '../../shared/domain';
+import type { ImportResult } from '../../shared/contract';
+import { ApiError, describeIssues } from '../../shared/errors';
+import type { Store } from '../store';
+import { newId } from '../store';
+import { BUNDLE_FORMAT, BUNDLE_VERSION, ExportBundle, type BundleRun } from './bundle';
+
+/** 512 MiB: far beyond any history of metrics (a 10,000-run bundle is tens of MB). */
+const MAX_BUNDLE_BYTES = 512 * 1024 * 1024;
+
+export function readBundle(path: string): ExportBundle {
+  let text: string;
+  try {
+    if (statSync(path).size > MAX_BUNDLE_BYTES) throw new ApiError('bad_data', `${path} is larger than any Sweeplab export (over 512 MiB)`);
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ApiError(code === 'ENOENT' ? 'not_found' : 'unavailable', `Cannot read ${path}: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ApiError('bad_data', `${path} is not JSON: ${(error as Error).message}`);
+  }
+  const head = json as { format?: unknown; version?: unknown };
+  if (!head || typeof head !== 'object' || head.format !== BUNDLE_FORMAT) {
+    throw new ApiError('bad_data', `${path} is not a Sweeplab export (export runs or a sweep as JSON to make one)`);
+  }
+  if (typeof head.version === 'number' && head.version > BUNDLE_VERSION) {
+    throw new ApiError('bad_data', `${path} was written by a newer Sweeplab (export format ${head.version}, this build reads ${BUNDLE_VERSION}); update the app`);
+  }
+  const parsed = ExportBundle.safeParse(json);
+  if (!parsed.success) throw new ApiError('bad_data', `${path} is a damaged Sweeplab export: ${describeIssues(parsed.error.issues)}`);
+  return parsed.data;
+}
+
+/** JSON with object keys sorted, so equal content hashes equally whatever the key order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** What makes two runs "the same run": the data it saw, what was trained, how, and what came out. */
+export function runFingerprint(run: Pick<Run, 'model' | 'config'>, datasetChecksum: string, epochs: BundleRun['epochs']): string {
+  return createHash('sha256').update(canonical({ datasetChecksum, model: run.model, config: run.config, epochs })).digest('hex');
+}
+
+const LIVE_RUN: RunStatus[] = ['queued', 'running'];
+const LIVE_SWEEP: SweepStatus[] = ['running'];
+
+export function importBundle(store: Store, bundle: ExportBundle): ImportResult {
+  const db = store.db;
+  const notes: string[] = [];
+  const result: ImportResult = {
+    runs: { imported: 0, duplicates: 0 },
+    epochs: 0,
+    sweeps: { imported: 0, skipped: 0 },
+    datasets: { matched: 0, placeholders: 0 },
+    notes,
+  };
+
+  const runExists = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM runs WHERE id = ?');
+  const sweepExists = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM sweeps WHERE id = ?');
+  const datasetIdTaken = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM datasets WHERE id = ?');
+  // Content duplicates can only be runs on the same data with the same lr, seed and epoch count:
+  // the indexed columns narrow the candidates before any epochs are read.
+  const candidates = db.prepare<[string, number, number, number], { id: string }>(
+    'SELECT id FROM runs WHERE dataset_id = ? AND lr = ? AND seed = ? AND epochs_done = ?',
+  );
+  const insertSweep = db.prepare(
+    `INSERT INTO sweeps (id, name, dataset_id, spec_json, status, concurrency, created_at, finished_at)
+     VALUES (@id, @name, @dataset_id, @spec_json, @status, @concurrency, @created_at, @finished_at)`,
+  );
+  const insertRun = db.prepare(
+    `INSERT INTO runs (id, name, dataset_id, sweep_id, cell_id, model_json, config_json, lr, clip_norm, optimizer, preset, seed,
+       status, error, backend, starred, tags_json, notes, created_at, started_at, finished_at)
+     VALUES (@id, @name, @dataset_id, @sweep_id, @cell_id, @model_json, @config_json, @lr, @clip_norm, @optimizer, @preset, @seed,
+       @status, @error, @backend, @starred, @tags_json, @notes, @created_at, @started_at, @finished_at)`,
+  );
+
+  const bundleDatasets = new Map(bundle.datasets.map((d) => [d.id, d]));
+  /** Bundle data-set id → local id, resolved lazily so only data sets that imported rows use get placeholders. */
+  const datasetMap = new Map<string, string>();
+  const resolveDataset = (bundleId: string, runName: string): string | null => {
+    const known = datasetMap.get(bundleId);
+    if (known) return known;
+    const record = bundleDatasets.get(bundleId);
+    if (!record) {
+      notes.push(`Run ${runName} left out: the export has no record of its data set ${bundleId}.`);
+      return null;
+    }
+    const local = store.datasets.findByChecksum(record.checksum);
+    if (local) {
+      datasetMap.set(bundleId, local.id);
+      result.datasets.matched += 1;
+      return local.id;
+    }
+    const id = datasetIdTaken.get(record.id)!.n === 0 ? record.id : newId();
+    const placeholder: Dataset = { ...record, id, source: `placeholder:${record.source}`.slice(0, 4096) };
+    store.datasets.insert(placeholder);
+    datasetMap.set(bundleId, id);
+    result.datasets.placeholders += 1;
+    notes.push(`Data set ${record.name} is not on this machine: recorded from the export (its images are not; import them to train on it).`);
+    return id;
+  };
+  const checksumOf = (localDatasetId: string) => store.datasets.get(localDatasetId)?.checksum ?? '';
+
+  const localFingerprint = (id: string): string | null => {
+    const run = store.runs.get(id);
+    if (!run) return null;
+    return runFingerprint(run, checksumOf(run.datasetId), store.runs.epochs(id));
+  };
+
+  db.transaction(() => {
+    // Sweeps first: runs reference them.
+    const sweepsHere = new Set<string>();
+    for (const sweep of bundle.sweeps) {
+      if (sweepExists.get(sweep.id)!.n > 0) {
+        result.sweeps.skipped += 1;
+        sweepsHere.add(sweep.id);
+        continue;
+      }
+      const datasetId = resolveDataset(sweep.datasetId, sweep.name);
+      if (!datasetId) continue;
+      const status: SweepStatus = LIVE_SWEEP.includes(sweep.status) ? 'interrupted' : sweep.status;
+      insertSweep.run({
+        id: sweep.id,
+        name: sweep.name,
+        dataset_id: datasetId,
+        spec_json: JSON.stringify({ ...sweep.spec, datasetId } satisfies Sweep['spec']),
+        status,
+        concurrency: sweep.concurrency,
+        created_at: sweep.createdAt,
+        finished_at: sweep.finishedAt,
+      });
+      sweepsHere.add(sweep.id);
+      result.sweeps.imported += 1;
+    }
+
+    for (const run of bundle.runs) {
+      if (runExists.get(run.id)!.n > 0) {
+        result.runs.duplicates += 1;
+        continue;
+      }
+      const record = bundleDatasets.get(run.datasetId);
+      const localByChecksum = record ? store.datasets.findByChecksum(record.checksum) : null;
+      if (localByChecksum) {
+        const fingerprint = runFingerprint(run, record!.checksum, run.epochs);
+        const same = candidates
+          .all(localByChecksum.id, run.config.lr, run.config.seed, run.epochs.length)
+          .some(({ id }) => localFingerprint(id) === fingerprint);
+        if (same) {
+          result.runs.duplicates += 1;
+          continue;
+        }
+      }
+      const datasetId = resolveDataset(run.datasetId, run.name);
+      if (!datasetId) continue;
+      let sweepId = run.sweepId;
+      if (sweepId && !sweepsHere.has(sweepId) && sweepExists.get(sweepId)!.n === 0) {
+        notes.push(`Run ${run.name} belonged to sweep ${sweepId}, which is not in the export: imported as a stand-alone run.`);
+        sweepId = null;
+      }
+      const live = LIVE_RUN.includes(run.status);
+      insertRun.run({
+        id: run.id,
+        name: run.name,
+        dataset_id: datasetId,
+        sweep_id: sweepId,
+        cell_id: run.cellId,
+        model_json: JSON.stringify(run.model),
+        config_json: JSON.stringify(run.config),
+        lr: run.config.lr,
+        clip_norm: run.config.clipNorm,
+        optimizer: run.config.optimizer,
+        preset: run.model.preset ?? null,
+        seed: run.config.seed,
+        status: live ? 'interrupted' : run.status,
+        error: live ? 'still training on the machine it was exported from' : run.error,
+        backend: run.backend,
+        starred: run.starred ? 1 : 0,
+        tags_json: JSON.stringify(run.tags),
+        notes: run.notes,
+        created_at: run.createdAt,
+        started_at: run.startedAt,
+        finished_at: run.finishedAt,
+      });
+      // Epochs through the repository, which keeps the run's summary columns in step with them.
+      for (const epoch of [...run.epochs].sort((a, b) => a.epoch - b.epoch)) store.runs.addEpoch(run.id, epoch);
+      result.epochs += run.epochs.length;
+      result.runs.imported += 1;
+    }
+  })();
+  if (result.runs.duplicates) notes.push(`${result.runs.duplicates} run${result.runs.duplicates === 1 ? ' was' : 's were'} already here and skipped.`);
+  return result;
+}

@@ -1,0 +1,97 @@
+/**
+ * Exports: runs, epochs and sweep cells as CSV or the JSON bundle; a trained model as TF.js files
+ * or PyTorch code. Each writes where the caller says or hands the bytes back (output.ts).
+ */
+import { join } from 'node:path';
+import type { FileResult, ModelExportResult } from '../../shared/contract';
+import { DataExportRequest as DataExportSchema, ModelExportRequest } from '../../shared/contract';
+import type { z } from 'zod';
+import { ApiError } from '../../shared/errors';
+import { toPyTorch } from '../../shared/pytorch';
+import type { Store } from '../store';
+import type { ServiceContext } from '../service/context';
+import { readCheckpoint } from '../engine/checkpoint';
+import { loadSubject } from '../reports/subject';
+import { buildBundle, bundleJson } from './bundle';
+import { toTfjs } from './model';
+import { deliver, prepareFolder, safeFileStem, writeFileAtomic } from './output';
+import { tableOf, toCsv } from './tables';
+
+export function exportData(store: Store, request: z.output<typeof DataExportSchema>, appVersion: string): FileResult {
+  const subject = loadSubject(store, request.subject);
+  const stem =
+    subject.sweep !== null
+      ? safeFileStem(subject.sweep.sweep.name, 'sweep')
+      : subject.runs.length === 1
+        ? safeFileStem(subject.runs[0]!.run.name, 'run')
+        : `runs-${subject.runs.length}`;
+  const output = { path: request.path, overwrite: request.overwrite };
+  if (request.format === 'json') {
+    return deliver(bundleJson(buildBundle(subject, appVersion)), { fileName: `${stem}.sweeplab.json`, mimeType: 'application/json' }, output);
+  }
+  const table = request.table ?? (subject.sweep ? 'cells' : 'runs');
+  if (table === 'cells' && !subject.sweep) {
+    throw new ApiError('invalid_argument', 'The cells table is per sweep: export a sweep, or choose the runs or epochs table');
+  }
+  return deliver(toCsv(tableOf(subject, table)), { fileName: `${stem}-${table}.csv`, mimeType: 'text/csv' }, output);
+}
+
+/**
+ * Where a run's checkpoint.bin lives: one folder per run under the data folder (the run manager
+ * hands the same folder to the trainer process).
+ */
+export function runCheckpointDir(dataDir: string, runId: string): string {
+  return join(dataDir, 'checkpoints', runId);
+}
+
+interface ProducedFile {
+  name: string;
+  mimeType: string;
+  content: Buffer;
+}
+
+export function exportModel(
+  ctx: Pick<ServiceContext, 'store' | 'dataDir'> & { checkpointDir?: (runId: string) => string },
+  request: z.output<typeof ModelExportRequest>,
+  appVersion: string,
+): ModelExportResult {
+  const run = ctx.store.runs.get(request.runId);
+  if (!run) throw new ApiError('not_found', `No run with id ${request.runId}`);
+  const dataset = ctx.store.datasets.get(run.datasetId);
+  const shape = dataset?.shape ?? null;
+  let files: ProducedFile[];
+  let epoch: number | null = null;
+
+  if (request.format === 'pytorch') {
+    if (!shape) throw new ApiError('failed_precondition', `The data set of run ${run.name} is gone; its input shape is needed to write the model's code`);
+    const header = `# ${run.name} (Sweeplab run ${run.id}), exported by Sweeplab ${appVersion}\n# Input: float tensors [batch, ${shape.join(', ')}] (pixels / 255); output: class scores (logits).\n`;
+    files = [{ name: 'model.py', mimeType: 'text/x-python', content: Buffer.from(`${header}${toPyTorch(run.model, shape)}`, 'utf8') }];
+  } else {
+    if (!dataset) throw new ApiError('failed_precondition', `The data set of run ${run.name} is gone; its input shape is needed to build the model`);
+    const dir = (ctx.checkpointDir ?? ((id: string) => runCheckpointDir(ctx.dataDir, id)))(run.id);
+    const checkpoint = readCheckpoint(dir);
+    if (!checkpoint) {
+      throw new ApiError(
+        'failed_precondition',
+        run.epochsDone === 0
+          ? `Run ${run.name} has not finished an epoch yet, so there are no trained weights to export`
+          : `Run ${run.name} has no saved weights on this machine (imported from another machine, or its checkpoint was removed)`,
+      );
+    }
+    epoch = checkpoint.epoch;
+    const { modelJson, weightsBin } = toTfjs(run, dataset, checkpoint, `Sweeplab ${appVersion}`);
+    files = [
+      { name: 'model.json', mimeType: 'application/json', content: Buffer.from(modelJson, 'utf8') },
+      { name: 'weights.bin', mimeType: 'application/octet-stream', content: weightsBin },
+    ];
+  }
+
+  if (request.dir) {
+    prepareFolder(request.dir, files.map((f) => f.name), request.overwrite);
+    for (const f of files) writeFileAtomic(join(request.dir, f.name), f.content);
+    return { dir: request.dir, epoch, files: files.map((f) => ({ name: f.name, mimeType: f.mimeType, bytes: f.content.length, base64: null })) };
+  }
+  // Browser mode: the page saves each file; the names stay model.json / weights.bin because
+  // model.json refers to weights.bin by name.
+  return { dir: null, epoch, files: files.map((f) => ({ name: f.name, mimeType: f.mimeType, bytes: f.content.length, base64: f.content.toString('base64') })) };
+}

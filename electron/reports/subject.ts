@@ -1,0 +1,81 @@
+/**
+ * Loads what a report or export is about (some runs, or a sweep with its trials and statistics)
+ * from the store, once, in the shape both the PDF and the tabular exports read.
+ */
+import type { Dataset, EpochMetrics, ModelSpec, Run, Sweep } from '../../shared/domain';
+import { describeModel } from '../../shared/models';
+import type { ReportSubject, SweepStats } from '../../shared/contract';
+import { ApiError } from '../../shared/errors';
+import type { Store } from '../store';
+import { computeSweepStats, type StatsCell } from '../sweeps/stats';
+import { describeCell, expandCells } from '../sweeps/grid';
+
+export interface RunWithEpochs {
+  run: Run;
+  epochs: EpochMetrics[];
+}
+
+export interface LoadedSubject {
+  kind: 'run' | 'comparison' | 'sweep';
+  runs: RunWithEpochs[];
+  /** The data sets the runs and the sweep use, by id; a run whose row is gone has no entry. */
+  datasets: Map<string, Dataset>;
+  sweep: { sweep: Sweep; stats: SweepStats } | null;
+}
+
+/** Every run of a sweep, paging through the store's 1000-row limit. */
+export function sweepRuns(store: Store, sweepId: string): Run[] {
+  const runs: Run[] = [];
+  for (let offset = 0; ; offset += 1000) {
+    const page = store.runs.list({ sweepId, limit: 1000, offset, sort: 'createdAt', order: 'asc' });
+    runs.push(...page.items);
+    if (runs.length >= page.total || page.items.length === 0) return runs;
+  }
+}
+
+/**
+ * The sweep's statistics from its spec's grid and its stored trials, with the sweeps module's own
+ * code (the numbers in the report are the numbers in the app's sweep view).
+ */
+export function statsOfSweep(sweep: Sweep, runs: readonly RunWithEpochs[]): SweepStats {
+  const cells: StatsCell[] = expandCells(sweep.spec).map(({ rank: _rank, ...cell }) => ({ ...cell, label: describeCell(cell) }));
+  const trials = runs
+    .filter(({ run }) => run.cellId !== null)
+    .map(({ run, epochs }) => ({ cellId: run.cellId!, seed: run.config.seed, status: run.status, epochs }));
+  return computeSweepStats(cells, trials);
+}
+
+export function loadSubject(store: Store, subject: ReportSubject): LoadedSubject {
+  const datasets = new Map<string, Dataset>();
+  const addDataset = (id: string) => {
+    if (datasets.has(id)) return;
+    const dataset = store.datasets.get(id);
+    if (dataset) datasets.set(id, dataset);
+  };
+  if ('sweepId' in subject) {
+    const sweep = store.sweeps.get(subject.sweepId);
+    if (!sweep) throw new ApiError('not_found', `No sweep with id ${subject.sweepId}`);
+    const runs = sweepRuns(store, sweep.id).map((run) => ({ run, epochs: store.runs.epochs(run.id) }));
+    addDataset(sweep.datasetId);
+    for (const { run } of runs) addDataset(run.datasetId);
+    return { kind: 'sweep', runs, datasets, sweep: { sweep, stats: statsOfSweep(sweep, runs) } };
+  }
+  const ids = [...new Set(subject.runIds)];
+  const runs = ids.map((id) => {
+    const run = store.runs.get(id);
+    if (!run) throw new ApiError('not_found', `No run with id ${id}`);
+    addDataset(run.datasetId);
+    return { run, epochs: store.runs.epochs(id) };
+  });
+  return { kind: runs.length === 1 ? 'run' : 'comparison', runs, datasets, sweep: null };
+}
+
+/** Total trainable parameters, or null when the data set (input shape) is unknown or does not fit. */
+export function parameterCount(model: ModelSpec, dataset: Dataset | undefined): number | null {
+  if (!dataset) return null;
+  try {
+    return describeModel(model, dataset.shape, dataset.numClasses).totalParams;
+  } catch {
+    return null;
+  }
+}

@@ -11,8 +11,13 @@ export default defineConfig({
     build: {
       externalizeDeps: true,
       rollupOptions: {
+        // CommonJS, not ESM: electron-vite's ESM "CommonJS shim" is inserted after the last text
+        // that looks like an import, and strings such as 'import' in our code fooled it.
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
         input: {
           index: resolve(import.meta.dirname, 'electron/app/main.ts'),
+          // The trainer child process (utilityProcess), bundled beside the main process.
+          trainer: resolve(import.meta.dirname, 'electron/trainer/entry.ts'),
         },
       },
     },

@@ -41,10 +41,10 @@ export interface Runtime {
  * libtensorflow into the main process only to list it would cost memory the trainers want.
  */
 export function installedBackends(): BackendName[] {
-  const require = createRequire(import.meta.url);
+  const resolvePackage = createRequire(import.meta.url).resolve;
   const has = (pkg: string) => {
     try {
-      require.resolve(pkg);
+      resolvePackage(pkg);
       return true;
     } catch {
       return false;

@@ -12,6 +12,7 @@ import { CONTENT_SECURITY_POLICY } from '../server/static';
 import { appRoot } from '../paths';
 import { buildMenu } from './menu';
 import { loadWindowState, trackWindowState } from './window-state';
+import { utilityForkTrainer } from './utility-trainer';
 
 let runtime: Runtime | null = null;
 let window: BrowserWindow | null = null;
@@ -66,7 +67,7 @@ async function start(): Promise<void> {
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
   });
-  runtime = await createRuntime({ dataDir: dataDirFromArgs(), transport: 'electron' });
+  runtime = await createRuntime({ dataDir: dataDirFromArgs(), transport: 'electron', fork: utilityForkTrainer() });
   bindIpc(ipcMain, runtime.service, runtime.events, () => window?.webContents ?? null);
   Menu.setApplicationMenu(buildMenu(() => window));
   notifyWhenSweepsEnd(runtime);
@@ -96,8 +97,14 @@ function notifyWhenSweepsEnd(rt: Runtime): void {
 app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();
 });
-app.on('will-quit', () => {
-  void runtime?.close();
+// Closing the app mid-sweep: trainers are stopped and their runs left 'interrupted', resumable
+// from their checkpoints on the next start. Quit waits for that (a second or two at most).
+let closing = false;
+app.on('before-quit', (event) => {
+  if (closing || !runtime) return;
+  event.preventDefault();
+  closing = true;
+  void runtime.close().finally(() => app.quit());
 });
 
 start().catch((error) => {

@@ -14,7 +14,7 @@
  * returned, with `reused: true` from the *Detailed methods, so the CLI can say "reused".
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { EventPayload } from '../../shared/contract';
@@ -395,6 +395,13 @@ export class DatasetLibrary {
       reporter.failed(error);
       throw error;
     }
+    // Downloaded before (and still whole): no need to fetch 30 MB again to find that out.
+    for (const dataset of this.records.list()) {
+      if (dataset.source === `catalog:${entry.id}` && (await this.intact(dataset))) {
+        reporter.emit('done', `Already downloaded as “${dataset.name}”; reusing it`, 1, 1, true);
+        return { dataset, reused: true };
+      }
+    }
     // Completed, verified files stay here until the import succeeds, and partial ones (.part)
     // until a later try resumes them: a network failure does not cost what was already fetched.
     const cache = join(this.root, DOWNLOADS_DIR, entry.id);
@@ -427,14 +434,20 @@ export class DatasetLibrary {
         },
       );
       const result = await this.commit(parsed, { name: options.name ?? entry.name, source: `catalog:${entry.id}` }, reporter, options.signal);
-      await rm(cache, { recursive: true, force: true });
+      await this.dropDownloadCache(cache);
       return result;
     } catch (error) {
       const apiError = toApiError(error);
-      if (apiError.code !== 'unavailable') await rm(cache, { recursive: true, force: true }).catch(() => undefined);
+      if (apiError.code !== 'unavailable') await this.dropDownloadCache(cache).catch(() => undefined);
       reporter.failed(apiError);
       throw apiError;
     }
+  }
+
+  /** Removes one entry's download cache, and the cache folder once no other entry uses it. */
+  private async dropDownloadCache(cache: string): Promise<void> {
+    await rm(cache, { recursive: true, force: true });
+    await rmdir(join(this.root, DOWNLOADS_DIR)).catch(() => undefined); // fails while not empty: fine
   }
 
   // -------------------------------------------------------------------------------------------

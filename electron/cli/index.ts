@@ -13,6 +13,8 @@ import { registerRuns } from './runs';
 import { registerTrain } from './train';
 import { registerData } from './data';
 import { registerSweep } from './sweep';
+import { registerReport } from './report';
+import { registerExport } from './export';
 
 export interface GlobalOptions {
   dataDir?: string;
@@ -74,6 +76,8 @@ export function buildProgram(): { program: Command; ctx: CliContext } {
   registerTrain(program, ctx);
   registerData(program, ctx);
   registerSweep(program, ctx);
+  registerReport(program, ctx);
+  registerExport(program, ctx);
   return { program, ctx };
 }
 

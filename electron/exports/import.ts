@@ -78,7 +78,14 @@ export function runFingerprint(run: Pick<Run, 'model' | 'config'>, datasetChecks
 const LIVE_RUN: RunStatus[] = ['queued', 'running'];
 const LIVE_SWEEP: SweepStatus[] = ['running'];
 
-export function importBundle(store: Store, bundle: ExportBundle): ImportResult {
+export interface ImportOutcome {
+  result: ImportResult;
+  /** What was added, for the service to announce (run.updated / sweep.updated). */
+  runIds: string[];
+  sweepIds: string[];
+}
+
+export function importBundle(store: Store, bundle: ExportBundle): ImportOutcome {
   const db = store.db;
   const notes: string[] = [];
   const result: ImportResult = {
@@ -88,6 +95,8 @@ export function importBundle(store: Store, bundle: ExportBundle): ImportResult {
     datasets: { matched: 0, placeholders: 0 },
     notes,
   };
+  const runIds: string[] = [];
+  const sweepIds: string[] = [];
 
   const runExists = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM runs WHERE id = ?');
   const sweepExists = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM sweeps WHERE id = ?');
@@ -164,6 +173,7 @@ export function importBundle(store: Store, bundle: ExportBundle): ImportResult {
         finished_at: sweep.finishedAt,
       });
       sweepsHere.add(sweep.id);
+      sweepIds.push(sweep.id);
       result.sweeps.imported += 1;
     }
 
@@ -218,9 +228,10 @@ export function importBundle(store: Store, bundle: ExportBundle): ImportResult {
       // Epochs through the repository, which keeps the run's summary columns in step with them.
       for (const epoch of [...run.epochs].sort((a, b) => a.epoch - b.epoch)) store.runs.addEpoch(run.id, epoch);
       result.epochs += run.epochs.length;
+      runIds.push(run.id);
       result.runs.imported += 1;
     }
   })();
   if (result.runs.duplicates) notes.push(`${result.runs.duplicates} run${result.runs.duplicates === 1 ? ' was' : 's were'} already here and skipped.`);
-  return result;
+  return { result, runIds, sweepIds };
 }

@@ -34,8 +34,16 @@ export function reportHandlers(ctx: ServiceContext): Pick<Handlers, keyof typeof
     },
     'imports.history': async ({ path }) => {
       const { readBundle, importBundle } = await import('../exports/import');
-      const result = importBundle(ctx.store, readBundle(path));
+      const { result, runIds, sweepIds } = importBundle(ctx.store, readBundle(path));
       // Tell open windows: imported runs and sweeps appear in their lists without a reload.
+      for (const id of sweepIds) {
+        const sweep = ctx.store.sweeps.get(id);
+        if (sweep) ctx.events.emit('sweep.updated', sweep);
+      }
+      for (const id of runIds) {
+        const run = ctx.store.runs.get(id);
+        if (run) ctx.events.emit('run.updated', run);
+      }
       return result;
     },
   };

@@ -335,8 +335,10 @@ async function follow(
     else if (mode === 'resume') current = await ctx.call('sweeps.resume', { id: sweepId });
     else current = await ctx.call('sweeps.rerunFailed', { id: sweepId, includeDiverged });
     draw(true);
-    const final = SWEEP_ENDED.has(current.status) ? current : await ended;
-    current = final;
+    if (!SWEEP_ENDED.has(current.status)) await ended;
+    // The status flips to cancelled/paused as soon as it is asked for; the trainers and trial
+    // statuses settle after. Wait for that before reading the result and closing the store.
+    current = await runtime.scheduler.waitUntilIdle(sweepId);
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
@@ -351,9 +353,11 @@ async function follow(
     process.stdout.write(`${JSON.stringify({ type: 'stats', sweepId, status: detail.status, stats: detail.stats })}\n`);
   } else {
     process.stdout.write(`\n${describeSweep(detail)}\n\n${statsReport(detail.stats)}\n`);
-    if (detail.status !== 'completed') process.stdout.write(`Continue with \`sweeplab sweep resume ${sweepId}\`.\n`);
   }
-  if (detail.status !== 'completed') process.exitCode = 1;
+  // Non-zero exit (through main's error path: one line on stderr) when the sweep did not finish.
+  if (detail.status !== 'completed') {
+    throw new ApiError(detail.status === 'cancelled' ? 'cancelled' : 'failed_precondition', `sweep ${sweepId} is ${detail.status}; continue with \`sweeplab sweep resume ${sweepId}\``);
+  }
 }
 
 function pickEpoch(m: EpochMetrics) {

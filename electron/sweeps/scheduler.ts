@@ -81,6 +81,8 @@ interface ActiveSweep {
   running: Map<string, RunningTrial>;
   /** Set while pause/cancel/shutdown is stopping the trainers: nothing new starts. */
   stopping: boolean;
+  /** The pause or cancel in progress, ending with the sweep deactivated; shutdown waits for it. */
+  closing: Promise<Sweep> | null;
   waiters: ((sweep: Sweep) => void)[];
 }
 
@@ -198,8 +200,9 @@ export class SweepScheduler {
       return this.emit(id);
     }
     this.store.sweeps.update(id, { status: 'paused' });
-    await this.stopAll(active, 'pause');
-    return this.deactivate(active);
+    return this.close(active, async () => {
+      await this.stopAll(active, 'pause');
+    });
   }
 
   /** Kills the sweep's trainers and marks every unfinished trial cancelled. */
@@ -208,12 +211,17 @@ export class SweepScheduler {
     if (['completed', 'cancelled'].includes(sweep.status)) return this.withEta(sweep);
     this.store.sweeps.update(id, { status: 'cancelled', finishedAt: nowIso() });
     const active = this.active.get(id);
-    if (active) await this.stopAll(active, 'cancel');
+    if (active) {
+      return this.close(active, async () => {
+        await this.stopAll(active, 'cancel');
+        this.store.sweeps.setTrialStatus(id, PENDING, 'cancelled');
+      });
+    }
     const owner = this.store.sweeps.owner(id);
-    const ownedElsewhere = !active && sweep.status === 'running' && owner?.pid != null && isOwnerAlive(owner, this.pid);
+    const ownedElsewhere = sweep.status === 'running' && owner?.pid != null && isOwnerAlive(owner, this.pid);
     // The owner marks its running trials when it notices; without a live owner, do it here.
     this.store.sweeps.setTrialStatus(id, ownedElsewhere ? PENDING : [...PENDING, 'running'], 'cancelled');
-    return active ? this.deactivate(active) : this.emit(id);
+    return this.emit(id);
   }
 
   /** Runs the failed trials again from scratch (and the diverged ones when asked). */
@@ -297,12 +305,17 @@ export class SweepScheduler {
   async shutdown(): Promise<void> {
     this.closed = true;
     const actives = [...this.active.values()];
-    for (const a of actives) a.stopping = true;
     await Promise.all(
       actives.map(async (a) => {
-        await this.stopAll(a, 'shutdown');
-        this.store.sweeps.update(a.id, { status: 'interrupted' });
-        this.deactivate(a);
+        // A pause or cancel under way finishes as asked; everything else is left resumable.
+        if (a.closing) {
+          await a.closing;
+          return;
+        }
+        await this.close(a, async () => {
+          await this.stopAll(a, 'shutdown');
+          this.store.sweeps.update(a.id, { status: 'interrupted' });
+        });
       }),
     );
     if (this.timer) clearInterval(this.timer);
@@ -325,7 +338,7 @@ export class SweepScheduler {
         order.set(t.id, planOrder.get(`${t.cellId}/${t.seed}`) ?? Number.MAX_SAFE_INTEGER);
         this.trialSweep.set(t.id, sweep.id);
       }
-      active = { id: sweep.id, order, running: new Map(), stopping: false, waiters: [] };
+      active = { id: sweep.id, order, running: new Map(), stopping: false, closing: null, waiters: [] };
       this.active.set(sweep.id, active);
     }
     this.ensureTimer();
@@ -410,10 +423,18 @@ export class SweepScheduler {
     this.emit(active.id);
   }
 
+  /** Runs `stop` once per sweep (a second pause/cancel/shutdown waits for the first) and deactivates it. */
+  private close(active: ActiveSweep, stop: () => Promise<void>): Promise<Sweep> {
+    active.stopping = true;
+    active.closing ??= stop().then(() => this.deactivate(active));
+    return active.closing;
+  }
+
   private async stopAll(active: ActiveSweep, reason: StopReason): Promise<void> {
     active.stopping = true;
     const entries = [...active.running.values()];
-    for (const e of entries) e.stop = reason;
+    // A trial already being stopped (cancelled or rerun on its own) keeps its reason.
+    for (const e of entries) e.stop ??= reason;
     await Promise.all(entries.map((e) => e.handle.cancel().catch(() => undefined)));
     await Promise.all(entries.map((e) => e.settled));
   }
@@ -454,9 +475,9 @@ export class SweepScheduler {
         if (!sweep) continue;
         if (sweep.status === 'cancelled' || sweep.status === 'paused') {
           const reason = sweep.status === 'cancelled' ? 'cancel' : 'pause';
-          void this.stopAll(active, reason).then(() => {
+          void this.close(active, async () => {
+            await this.stopAll(active, reason);
             if (reason === 'cancel') this.store.sweeps.setTrialStatus(active.id, PENDING, 'cancelled');
-            this.deactivate(active);
           });
         } else this.store.sweeps.setOwner(active.id, this.pid);
       }

@@ -1,0 +1,219 @@
+/**
+ * `sweeplab sweep` end to end with real trainer processes on a tiny synthetic data set: the CLI
+ * killed with SIGKILL mid-sweep and resumed, Ctrl-C, and a cancel from another process. Small on
+ * purpose (100 training images, 3 epochs): the point is the bookkeeping, not the accuracy.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { openStore } from '../../electron/store';
+import { appRoot } from '../../electron/paths';
+import type { EpochMetrics } from '../../shared/domain';
+import { tempDir } from '../support/fixtures';
+
+const BIN = join(appRoot(), 'bin', 'sweeplab.mjs');
+const EPOCHS = 3;
+
+/** A learnable IDX folder: class k lights up row band k, plus seeded noise. */
+function writeTinyIdx(dir: string, train = 100, test = 40): void {
+  mkdirSync(dir, { recursive: true });
+  let s = 12345;
+  const rand = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const make = (n: number, prefix: string) => {
+    const labels = Uint8Array.from({ length: n }, (_, i) => i % 10);
+    const images = new Uint8Array(n * 784);
+    for (let i = 0; i < n; i++)
+      for (let p = 0; p < 784; p++) images[i * 784 + p] = Math.floor(p / 28) >> 1 === labels[i]! + 2 ? 200 + rand() * 55 : rand() * 60;
+    const head = (dims: number[]) => {
+      const h = Buffer.alloc(4 + 4 * dims.length);
+      h[2] = 8;
+      h[3] = dims.length;
+      dims.forEach((d, k) => h.writeUInt32BE(d, 4 + 4 * k));
+      return h;
+    };
+    writeFileSync(join(dir, `${prefix}-images-idx3-ubyte.gz`), gzipSync(Buffer.concat([head([n, 28, 28]), images])));
+    writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte.gz`), gzipSync(Buffer.concat([head([n]), labels])));
+  };
+  make(train, 'train');
+  make(test, 't10k');
+}
+
+interface Cli {
+  child: ChildProcess;
+  lines: Record<string, unknown>[];
+  /** Resolves with the first JSON line (already seen or to come) matching `pred`. */
+  waitFor(pred: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr: () => string;
+}
+
+function cli(dataDir: string, args: string[]): Cli {
+  const child = spawn(process.execPath, [BIN, '--data-dir', dataDir, '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: Record<string, unknown>[] = [];
+  const watchers: { pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  createInterface({ input: child.stdout! }).on('line', (text) => {
+    let line: Record<string, unknown>;
+    try {
+      line = JSON.parse(text);
+    } catch {
+      return;
+    }
+    lines.push(line);
+    for (const w of [...watchers]) if (w.pred(line)) (watchers.splice(watchers.indexOf(w), 1), w.resolve(line));
+  });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return {
+    child,
+    lines,
+    exit,
+    stderr: () => err,
+    waitFor(pred, timeoutMs = 90_000) {
+      const seen = lines.find(pred);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out; lines so far: ${JSON.stringify(lines).slice(0, 2000)}\nstderr: ${err}`)), timeoutMs);
+        watchers.push({ pred, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+        void exit.then(() => setTimeout(() => reject(new Error(`CLI exited; stderr: ${err}; lines: ${JSON.stringify(lines).slice(0, 2000)}`)), 50));
+      });
+    },
+  };
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map((s) => Number(s.trim())).filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const sweepArgs = (data: string, extra: string[] = []) => [
+  'sweep', '--dataset', data, '--model', 'shl', '--lr', '0.001,0.01', '--clip', '1,none', '--epochs', String(EPOCHS), '--concurrency', '2', '--batch', '32', ...extra,
+];
+
+describe('sweeplab sweep (real trainers)', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let data: string;
+  let dataDir: string;
+
+  beforeAll(() => {
+    dir = tempDir('sweeplab-sweep-cli-');
+    data = join(dir.path, 'tiny');
+    writeTinyIdx(data);
+    dataDir = join(dir.path, 'home');
+  });
+  afterAll(() => dir.remove());
+
+  it('survives SIGKILL mid-sweep: resume finishes every trial, keeps finished ones, stores each epoch once', async () => {
+    const run = cli(dataDir, sweepArgs(data));
+    const { sweepId } = (await run.waitFor((l) => typeof l.sweepId === 'string')) as { sweepId: string };
+    // Wait until one trial has finished and a later one has stored its first epoch, then kill.
+    const firstDone = (await run.waitFor((l) => l.type === 'trial' && l.status === 'completed')) as { trialId: string };
+    const victim = (await run.waitFor(
+      (l) => l.type === 'epoch' && l.epoch === 1 && !run.lines.some((x) => x.type === 'trial' && x.trialId === l.trialId),
+    )) as { trialId: string };
+    const trainers = childPids(run.child.pid!);
+    run.child.kill('SIGKILL');
+    expect((await run.exit).signal).toBe('SIGKILL');
+    // Trainers notice their parent is gone and exit on their own.
+    await until(() => trainers.every((p) => !alive(p)), 15_000);
+
+    const store = openStore(dataDir);
+    const before = {
+      finished: store.runs.get(firstDone.trialId)!,
+      victimEpoch1: store.runs.epochs(victim.trialId)[0] as EpochMetrics,
+    };
+    expect(store.sweeps.get(sweepId)!.status).toBe('running'); // as the dead process left it
+    expect(before.finished.status).toBe('completed');
+    store.close();
+
+    // The next start finds it interrupted (recovery), and resume finishes it.
+    const list = cli(dataDir, ['sweep', 'list']);
+    await list.exit;
+    expect(list.lines.find((l) => l.id === sweepId)).toMatchObject({ status: 'interrupted' });
+    const resumed = cli(dataDir, ['sweep', 'resume', sweepId]);
+    const stats = (await resumed.waitFor((l) => l.type === 'stats', 120_000)) as { status: string };
+    expect(stats.status).toBe('completed');
+    expect((await resumed.exit).code).toBe(0);
+    // The finished trial was not run again.
+    expect(resumed.lines.some((l) => l.trialId === firstDone.trialId)).toBe(false);
+
+    const after = openStore(dataDir);
+    try {
+      const trials = after.sweeps.trials(sweepId);
+      expect(trials).toHaveLength(4);
+      for (const t of trials) {
+        expect(t.status).toBe('completed');
+        expect(after.runs.epochs(t.id).map((e) => e.epoch)).toEqual([1, 2, 3]);
+      }
+      const rows = after.db.prepare('SELECT run_id, epoch, count(*) AS n FROM epochs GROUP BY run_id, epoch HAVING n > 1').all();
+      expect(rows).toEqual([]);
+      expect(after.runs.get(firstDone.trialId)).toMatchObject({ startedAt: before.finished.startedAt, finishedAt: before.finished.finishedAt });
+      // The interrupted trial continued from its checkpoint: its first epoch is the one stored before the kill.
+      expect(after.runs.epochs(victim.trialId)[0]).toEqual(before.victimEpoch1);
+      // No resumed epoch line for epoch 1 of the victim: training continued after the checkpoint.
+      expect(resumed.lines.some((l) => l.type === 'epoch' && l.trialId === victim.trialId && l.epoch === 1)).toBe(false);
+    } finally {
+      after.close();
+    }
+  });
+
+  it('Ctrl-C cancels cleanly: trainers killed, unfinished trials cancelled, exit code 1', async () => {
+    const run = cli(dataDir, sweepArgs(data, ['--epochs', '400']));
+    const { sweepId } = (await run.waitFor((l) => typeof l.sweepId === 'string')) as { sweepId: string };
+    await run.waitFor((l) => l.type === 'epoch');
+    const trainers = childPids(run.child.pid!);
+    expect(trainers.length).toBeGreaterThanOrEqual(1);
+    run.child.kill('SIGINT');
+    const stats = (await run.waitFor((l) => l.type === 'stats', 30_000)) as { status: string };
+    expect(stats.status).toBe('cancelled');
+    expect((await run.exit).code).toBe(1);
+    expect(trainers.every((p) => !alive(p))).toBe(true);
+    const store = openStore(dataDir);
+    try {
+      expect(store.sweeps.get(sweepId)!.status).toBe('cancelled');
+      expect(store.sweeps.trials(sweepId).map((t) => t.status)).toEqual(['cancelled', 'cancelled', 'cancelled', 'cancelled']);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('`sweep cancel <id>` from another process stops the foreground sweep', async () => {
+    const run = cli(dataDir, sweepArgs(data, ['--epochs', '400']));
+    const { sweepId } = (await run.waitFor((l) => typeof l.sweepId === 'string')) as { sweepId: string };
+    await run.waitFor((l) => l.type === 'epoch');
+    const other = cli(dataDir, ['sweep', 'cancel', sweepId]);
+    expect((await other.exit).code).toBe(0);
+    const stats = (await run.waitFor((l) => l.type === 'stats', 30_000)) as { status: string };
+    expect(stats.status).toBe('cancelled');
+    expect((await run.exit).code).toBe(1);
+    const store = openStore(dataDir);
+    try {
+      expect(store.sweeps.trials(sweepId).map((t) => t.status)).toEqual(['cancelled', 'cancelled', 'cancelled', 'cancelled']);
+    } finally {
+      store.close();
+    }
+  });
+});

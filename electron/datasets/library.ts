@@ -576,10 +576,17 @@ export class DatasetLibrary {
     return report;
   }
 
+  /**
+   * The pid of the process writing a folder, from its .owner file; null when there is none or it
+   * is older than a day (no import takes that long: the pid may since belong to another program).
+   */
   private async ownerPid(dir: string): Promise<number | null> {
     try {
-      const owner = JSON.parse(await readFile(join(dir, OWNER_FILE), 'utf8')) as { pid?: unknown };
-      return typeof owner.pid === 'number' ? owner.pid : null;
+      const owner = JSON.parse(await readFile(join(dir, OWNER_FILE), 'utf8')) as { pid?: unknown; startedAt?: unknown };
+      if (typeof owner.pid !== 'number') return null;
+      const started = typeof owner.startedAt === 'string' ? Date.parse(owner.startedAt) : NaN;
+      if (Number.isFinite(started) && Date.now() - started > 24 * 3600_000) return null;
+      return owner.pid;
     } catch {
       return null;
     }

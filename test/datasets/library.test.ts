@@ -142,9 +142,12 @@ describe('crash recovery', () => {
     const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
     try {
       mkdirSync(join(datasetsDir(), '.tmp-live1'));
-      writeFileSync(join(datasetsDir(), '.tmp-live1', '.owner'), JSON.stringify({ pid: sleeper.pid }));
+      writeFileSync(join(datasetsDir(), '.tmp-live1', '.owner'), JSON.stringify({ pid: sleeper.pid, startedAt: new Date().toISOString() }));
+      // …unless its owner file is days old: that pid is someone else's by now.
+      mkdirSync(join(datasetsDir(), '.tmp-old1'));
+      writeFileSync(join(datasetsDir(), '.tmp-old1', '.owner'), JSON.stringify({ pid: sleeper.pid, startedAt: '2020-01-01T00:00:00Z' }));
       const report = await lib.recover();
-      expect(report.removed.sort()).toEqual(['.tmp-dead1', 'orphan42']);
+      expect(report.removed.sort()).toEqual(['.tmp-dead1', '.tmp-old1', 'orphan42']);
       expect(report.damaged).toEqual([]);
       expect(entries()).toEqual(['.downloads', '.tmp-live1', kept.id, 'not an id'].sort());
     } finally {

@@ -1,16 +1,35 @@
 import { createRouter, createWebHashHistory } from 'vue-router';
-import RunsView from './views/RunsView.vue';
-import PlaceholderView from './views/PlaceholderView.vue';
+import { api } from './api/client';
 
+// Routes match the native menu's (electron/app/menu.ts): /datasets?import=1, /runs/new,
+// /sweeps/new, /datasets, /models, /sweeps, /runs, /compare.
 export const router = createRouter({
   // Hash history: works the same from file:// in Electron and from the browser-mode server.
   history: createWebHashHistory(),
   routes: [
-    { path: '/', redirect: '/runs' },
-    { path: '/datasets', component: PlaceholderView, meta: { title: 'Data sets' }, props: { title: 'Data sets', hint: 'Import IDX, CSV, image folders or NPZ, or download MNIST, Fashion-MNIST and Kuzushiji-MNIST.' } },
-    { path: '/models', component: PlaceholderView, meta: { title: 'Models' }, props: { title: 'Models', hint: 'Pick a preset or build a Linear / BatchNorm / Dropout stack.' } },
-    { path: '/sweeps', component: PlaceholderView, meta: { title: 'Sweeps' }, props: { title: 'Sweeps', hint: 'Learning rate × clip norm grids, repeated over seeds.' } },
-    { path: '/runs', component: RunsView, meta: { title: 'Runs' } },
-    { path: '/compare', component: PlaceholderView, meta: { title: 'Compare' }, props: { title: 'Compare', hint: 'Overlay the curves of runs from any time.' } },
+    {
+      path: '/',
+      // A new user starts where the work starts: with data. Everyone else with their history.
+      component: () => import('./views/HistoryView.vue'),
+      beforeEnter: async () => {
+        const datasets = await api.datasets.list({}).catch(() => null);
+        return datasets && datasets.length === 0 ? '/datasets' : '/runs';
+      },
+    },
+    { path: '/datasets/:id?', name: 'datasets', component: () => import('./views/DatasetsView.vue'), meta: { title: 'Data sets' } },
+    { path: '/models', component: () => import('./views/ModelsView.vue'), meta: { title: 'Models' } },
+    { path: '/runs/new', component: () => import('./views/TrainView.vue'), props: { kind: 'run' }, meta: { title: 'New run' } },
+    { path: '/sweeps/new', component: () => import('./views/TrainView.vue'), props: { kind: 'sweep' }, meta: { title: 'New sweep' } },
+    { path: '/live', component: () => import('./views/LiveView.vue'), meta: { title: 'Live' } },
+    { path: '/runs', component: () => import('./views/HistoryView.vue'), meta: { title: 'Runs' } },
+    { path: '/runs/:id', component: () => import('./views/RunView.vue'), props: true, meta: { title: 'Run' } },
+    { path: '/sweeps', component: () => import('./views/SweepsView.vue'), meta: { title: 'Sweeps' } },
+    { path: '/sweeps/:id', component: () => import('./views/SweepView.vue'), props: true, meta: { title: 'Sweep' } },
+    { path: '/compare', component: () => import('./views/CompareView.vue'), meta: { title: 'Compare' } },
+    { path: '/:pathMatch(.*)*', redirect: '/runs' },
   ],
+});
+
+router.afterEach((to) => {
+  document.title = to.meta.title ? `${String(to.meta.title)} · Sweeplab` : 'Sweeplab';
 });

@@ -1,0 +1,301 @@
+/**
+ * Sweep analysis as pure functions of the sweep's statistics (sweeps.show): the lr × clip
+ * interaction plot, the heatmap with seeds as dots, parallel coordinates, the statistics table and
+ * the best configuration. Tested without a DOM.
+ */
+import type { EChartsOption } from 'echarts';
+import type { CellStats, SweepDetail, SweepTrial, SummaryStats } from '../../../shared/contract';
+import { axisStyle, colorAt, type ChartTheme } from './palette';
+import { hyper } from './format';
+
+export type CellMetric = 'bestValAcc' | 'finalValAcc';
+export const CELL_METRIC_LABELS: Record<CellMetric, string> = { bestValAcc: 'best val acc', finalValAcc: 'final val acc' };
+
+const pct = (v: number | null | undefined, digits = 1) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(digits)}%`);
+export const clipLabel = (clip: number | null) => (clip === null ? 'no clip' : `clip ${hyper(clip)}`);
+
+/** The axes other than lr and clip that a sweep varies, and their values. */
+export type SliceKey = 'batchSize' | 'optimizer' | 'weightDecay' | 'preset';
+const SLICE_KEYS: SliceKey[] = ['preset', 'optimizer', 'batchSize', 'weightDecay'];
+
+export function otherAxes(cells: readonly CellStats[]): { key: SliceKey; values: (string | number)[] }[] {
+  return SLICE_KEYS.map((key) => ({
+    key,
+    values: [...new Set(cells.map((c) => c[key] as string | number | undefined).filter((v): v is string | number => v !== undefined))],
+  })).filter((a) => a.values.length > 1);
+}
+
+/** Cells of one combination of the other axes (all cells when there are none). */
+export function sliceCells(cells: readonly CellStats[], slice: Partial<Record<SliceKey, string | number>>): CellStats[] {
+  return cells.filter((c) => Object.entries(slice).every(([k, v]) => v === undefined || c[k as SliceKey] === v));
+}
+
+export const sortedLrs = (cells: readonly { lr: number }[]) => [...new Set(cells.map((c) => c.lr))].sort((a, b) => a - b);
+/** Clip values ascending, "no clip" first. */
+export const sortedClips = (cells: readonly { clip: number | null }[]) =>
+  [...new Set(cells.map((c) => c.clip))].sort((a, b) => (a === null ? -1 : b === null ? 1 : a - b));
+
+function statLine(s: SummaryStats): string {
+  if (s.mean === null) return 'no finished seeds';
+  const std = s.std !== null ? ` ± ${pct(s.std, 2)}` : '';
+  const ci = s.ci95 ? `<br>95% CI ${pct(s.ci95[0], 2)} – ${pct(s.ci95[1], 2)}` : '';
+  return `<b>${pct(s.mean, 2)}</b>${std} (n=${s.n})${ci}`;
+}
+
+const VERDICT_TEXT = { best: 'best', tied: 'statistically tied with the best', worse: 'worse than the best', untested: 'not tested (needs ≥ 2 seeds)' };
+
+function cellTooltip(cell: CellStats, metric: CellMetric): string {
+  const cmp = cell.vsBest[metric];
+  const p = cmp.pHolm !== null ? ` (Holm p = ${cmp.pHolm < 0.001 ? cmp.pHolm.toExponential(1) : cmp.pHolm.toFixed(3)})` : '';
+  return `lr ${hyper(cell.lr)}, ${clipLabel(cell.clip)}<br>${CELL_METRIC_LABELS[metric]}: ${statLine(cell[metric])}<br>${VERDICT_TEXT[cmp.verdict]}${p}`;
+}
+
+/** Val acc against lr on a log axis, one line per clip value: the interaction plot. */
+export function interactionOption(cells: readonly CellStats[], metric: CellMetric, theme: ChartTheme): EChartsOption {
+  const axis = axisStyle(theme);
+  const clips = sortedClips(cells);
+  const byKey = new Map(cells.map((c) => [`${c.lr}|${c.clip}`, c]));
+  const lrs = sortedLrs(cells);
+  return {
+    animation: false,
+    textStyle: { color: theme.text },
+    grid: { left: 60, right: 24, top: 40, bottom: 48 },
+    legend: { top: 0, type: 'scroll', textStyle: { color: theme.muted } },
+    tooltip: { trigger: 'item', formatter: (p: unknown) => cellTooltip((p as { data: { cell: CellStats } }).data.cell, metric) },
+    xAxis: { type: 'log', name: 'learning rate (log)', nameLocation: 'middle', nameGap: 28, ...axis, splitLine: { show: false }, axisLabel: { color: theme.muted, formatter: (v: number) => hyper(v) } },
+    yAxis: { type: 'value', name: CELL_METRIC_LABELS[metric], nameLocation: 'middle', nameGap: 46, scale: true, ...axis, axisLabel: { color: theme.muted, formatter: (v: number) => pct(v, 0) } },
+    series: clips.map((clip, i) => ({
+      name: clipLabel(clip),
+      type: 'line' as const,
+      color: colorAt(i),
+      symbolSize: 7,
+      connectNulls: true,
+      data: lrs.flatMap((lr) => {
+        const cell = byKey.get(`${lr}|${clip}`);
+        return cell && cell[metric].mean !== null ? [{ value: [lr, cell[metric].mean!], cell }] : [];
+      }),
+    })),
+  };
+}
+
+/**
+ * lr (x) × clip (y) heatmap of the mean, labelled with the mean and marked where the cell is tied
+ * with the best; each seed drawn as a dot whose height in its cell is its value within the
+ * sweep's range (a strip plot per cell).
+ */
+export function heatmapOption(cells: readonly CellStats[], trials: readonly SweepTrial[], metric: CellMetric, theme: ChartTheme): EChartsOption {
+  const lrs = sortedLrs(cells);
+  const clips = sortedClips(cells);
+  const means = cells.map((c) => c[metric].mean).filter((m): m is number => m !== null);
+  const min = means.length ? Math.min(...means) : 0;
+  const max = means.length ? Math.max(...means) : 1;
+  const cellIds = new Set(cells.map((c) => c.cellId));
+  const seedValues = trials
+    .filter((t) => cellIds.has(t.cellId) && t.status === 'completed' && t.epochs.length)
+    .map((t) => ({ t, v: metric === 'bestValAcc' ? Math.max(...t.epochs.map((e) => e.valAcc)) : t.epochs[t.epochs.length - 1]!.valAcc }));
+  const vMin = Math.min(min, ...seedValues.map((s) => s.v));
+  const vMax = Math.max(max, ...seedValues.map((s) => s.v));
+  const seedsByCell = new Map<string, number[]>();
+  for (const s of seedValues) seedsByCell.set(s.t.cellId, [...(seedsByCell.get(s.t.cellId) ?? []), s.v]);
+  const dots: { value: [number, number]; frac: number; slot: number; slots: number; v: number }[] = [];
+  for (const cell of cells) {
+    const values = seedsByCell.get(cell.cellId) ?? [];
+    values.forEach((v, slot) =>
+      dots.push({ value: [lrs.indexOf(cell.lr), clips.indexOf(cell.clip)], frac: vMax > vMin ? (v - vMin) / (vMax - vMin) : 0.5, slot, slots: values.length, v }),
+    );
+  }
+  return {
+    animation: false,
+    textStyle: { color: theme.text },
+    grid: { left: 80, right: 90, top: 16, bottom: 48 },
+    tooltip: {
+      trigger: 'item',
+      formatter: (p: unknown) => {
+        const param = p as { seriesType: string; data: { cell?: CellStats; v?: number } };
+        if (param.data.cell) return cellTooltip(param.data.cell, metric);
+        return `seed: ${pct(param.data.v, 2)}`;
+      },
+    },
+    xAxis: { type: 'category', name: 'learning rate', nameLocation: 'middle', nameGap: 30, data: lrs.map(hyper), axisLabel: { color: theme.muted }, nameTextStyle: { color: theme.muted }, splitArea: { show: false } },
+    yAxis: { type: 'category', name: 'clip norm', nameLocation: 'middle', nameGap: 60, data: clips.map((c) => (c === null ? 'none' : hyper(c))), axisLabel: { color: theme.muted }, nameTextStyle: { color: theme.muted } },
+    visualMap: {
+      min,
+      max: max > min ? max : min + 1e-6,
+      calculable: false,
+      orient: 'vertical',
+      right: 0,
+      top: 'middle',
+      itemHeight: 160,
+      text: [pct(max), pct(min)],
+      textStyle: { color: theme.muted },
+      inRange: { color: theme.dark ? ['#1e2a44', '#2f5da8', '#41b6c4', '#c7e9b4'] : ['#f7fbff', '#9ecae1', '#3182bd', '#08306b'] },
+      seriesIndex: 0,
+    },
+    series: [
+      {
+        type: 'heatmap',
+        data: cells.map((cell) => ({
+          value: [lrs.indexOf(cell.lr), clips.indexOf(cell.clip), cell[metric].mean ?? '-'],
+          cell,
+          label: {
+            show: true,
+            formatter: () =>
+              `${cell[metric].mean === null ? '—' : pct(cell[metric].mean)}${cell.vsBest[metric].verdict === 'best' ? ' ★' : cell.vsBest[metric].verdict === 'tied' ? ' =' : ''}`,
+          },
+        })),
+        label: { show: true, fontSize: 11, fontWeight: 600 },
+        itemStyle: { borderColor: theme.dark ? '#14171c' : '#ffffff', borderWidth: 2 },
+        emphasis: { itemStyle: { borderColor: colorAt(2) } },
+      },
+      {
+        type: 'custom',
+        data: dots,
+        renderItem: (params: { dataIndex: number }, api: { coord(p: number[]): number[]; size(p: number[]): number[] }) => {
+          const d = dots[params.dataIndex]!;
+          const [cx, cy] = api.coord(d.value);
+          const [w, h] = api.size([1, 1]);
+          const x = cx! - w! / 2 + (w! * (d.slot + 1)) / (d.slots + 1);
+          const y = cy! + h! / 2 - 6 - d.frac * (h! * 0.28);
+          return { type: 'circle', shape: { cx: x, cy: y, r: 2.6 }, style: { fill: theme.dark ? '#ffffff' : '#1c2330', opacity: 0.75 } };
+        },
+        z: 3,
+      } as never,
+    ],
+  };
+}
+
+/** One line per finished trial through lr, clip, the other swept axes, seed and its val acc. */
+export function parallelOption(detail: Pick<SweepDetail, 'trials'>, metric: CellMetric, theme: ChartTheme): EChartsOption {
+  const trials = detail.trials.filter((t) => t.epochs.length > 0);
+  const value = (t: SweepTrial) => (metric === 'bestValAcc' ? Math.max(...t.epochs.map((e) => e.valAcc)) : t.epochs[t.epochs.length - 1]!.valAcc);
+  const clips = sortedClips(trials).map((c) => (c === null ? 'none' : hyper(c)));
+  const extra = SLICE_KEYS.filter((k) => new Set(trials.map((t) => t[k])).size > 1);
+  const dims: { name: string; type?: 'value' | 'log' | 'category'; data?: string[]; get: (t: SweepTrial) => number | string }[] = [
+    { name: 'lr', type: 'log', get: (t) => t.lr },
+    { name: 'clip', type: 'category', data: clips, get: (t) => (t.clip === null ? 'none' : hyper(t.clip)) },
+    ...extra.map((k) => ({
+      name: k,
+      type: 'category' as const,
+      data: [...new Set(trials.map((t) => String(t[k])))],
+      get: (t: SweepTrial) => String(t[k]),
+    })),
+    { name: 'seed', type: 'value', get: (t) => t.seed },
+    { name: CELL_METRIC_LABELS[metric], type: 'value', get: value },
+  ];
+  const values = trials.map(value);
+  const lo = values.length ? Math.min(...values) : 0;
+  const hi = values.length ? Math.max(...values) : 1;
+  const axisCommon = { nameTextStyle: { color: theme.muted }, axisLine: { lineStyle: { color: theme.muted } }, axisLabel: { color: theme.muted } };
+  return {
+    animation: false,
+    textStyle: { color: theme.text },
+    parallel: { left: 50, right: 90, top: 40, bottom: 30 },
+    parallelAxis: dims.map((d, dim) => ({
+      dim,
+      name: d.name,
+      type: d.type ?? 'value',
+      ...(d.data ? { data: d.data } : {}),
+      ...(d.type === 'value' && d.name !== 'seed' ? { scale: true, axisLabel: { color: theme.muted, formatter: (v: number) => pct(v, 0) } } : {}),
+      ...(d.name === 'lr' ? { axisLabel: { color: theme.muted, formatter: (v: number) => hyper(v) } } : {}),
+      ...axisCommon,
+    })) as never,
+    visualMap: {
+      min: lo,
+      max: hi > lo ? hi : lo + 1e-6,
+      dimension: dims.length - 1,
+      show: true,
+      right: 0,
+      top: 'middle',
+      itemHeight: 140,
+      text: [pct(hi), pct(lo)],
+      textStyle: { color: theme.muted },
+      inRange: { color: ['#d94e5d', '#eac736', '#50a3ba'] },
+    },
+    series: [
+      {
+        type: 'parallel',
+        lineStyle: { width: 1.2, opacity: 0.55 },
+        emphasis: { lineStyle: { width: 3, opacity: 1 } },
+        data: trials.map((t) => dims.map((d) => d.get(t))),
+      },
+    ],
+  };
+}
+
+export interface StatsRow {
+  cellId: string;
+  label: string;
+  lr: number;
+  clip: number | null;
+  others: string;
+  n: number;
+  total: number;
+  diverged: number;
+  failed: number;
+  mean: number | null;
+  std: number | null;
+  ci: [number, number] | null;
+  overfit: number | null;
+  verdict: CellStats['vsBest']['bestValAcc']['verdict'];
+  pHolm: number | null;
+}
+
+/** The statistics table, best first. */
+export function statsRows(cells: readonly CellStats[], metric: CellMetric): StatsRow[] {
+  return cells
+    .map((c) => ({
+      cellId: c.cellId,
+      label: c.label,
+      lr: c.lr,
+      clip: c.clip,
+      others: SLICE_KEYS.filter((k) => c[k] !== undefined).map((k) => `${k} ${String(c[k])}`).join(', '),
+      n: c[metric].n,
+      total: c.trials.total,
+      diverged: c.trials.diverged,
+      failed: c.trials.failed,
+      mean: c[metric].mean,
+      std: c[metric].std,
+      ci: c[metric].ci95,
+      overfit: c.overfitRatio.mean,
+      verdict: c.vsBest[metric].verdict,
+      pHolm: c.vsBest[metric].pHolm,
+    }))
+    .sort((a, b) => (b.mean ?? -Infinity) - (a.mean ?? -Infinity) || a.lr - b.lr);
+}
+
+/** The best cell and what a user should read from it, or null before any trial finished. */
+export function bestConfig(detail: Pick<SweepDetail, 'stats'>, metric: CellMetric): { cell: CellStats; tiedCount: number; summary: string } | null {
+  const id = detail.stats.best[metric];
+  const cell = detail.stats.cells.find((c) => c.cellId === id);
+  if (!cell || cell[metric].mean === null) return null;
+  const tied = detail.stats.cells.filter((c) => c.vsBest[metric].verdict === 'tied').length;
+  const s = cell[metric];
+  const summary =
+    `lr ${hyper(cell.lr)}, ${clipLabel(cell.clip)}: ${pct(s.mean, 2)}${s.std !== null ? ` ± ${pct(s.std, 2)}` : ''} over ${s.n} seed${s.n === 1 ? '' : 's'}` +
+    (tied ? `; ${tied} other cell${tied === 1 ? ' is' : 's are'} statistically tied with it` : '');
+  return { cell, tiedCount: tied, summary };
+}
+
+/**
+ * "Train this config on the full data": the cell's hyperparameters on the sweep's model and base
+ * config, without the subset, as one stand-alone run.
+ */
+export function fullDataRun(
+  sweep: Pick<SweepDetail, 'name' | 'datasetId' | 'spec'>,
+  cell: Pick<CellStats, 'lr' | 'clip' | 'batchSize' | 'optimizer' | 'weightDecay' | 'preset'>,
+  presetSpec: (name: NonNullable<CellStats['preset']>) => SweepDetail['spec']['model'],
+) {
+  const base = sweep.spec.base;
+  const config = {
+    ...base,
+    lr: cell.lr,
+    clipNorm: cell.clip,
+    subset: null,
+    ...(cell.batchSize !== undefined ? { batchSize: cell.batchSize } : {}),
+    ...(cell.optimizer !== undefined ? { optimizer: cell.optimizer } : {}),
+    ...(cell.weightDecay !== undefined ? { weightDecay: cell.weightDecay } : {}),
+  };
+  const model = cell.preset !== undefined ? presetSpec(cell.preset) : sweep.spec.model;
+  const name = `${sweep.name}: best (lr ${hyper(cell.lr)}, ${clipLabel(cell.clip)}) on full data`;
+  return { datasetId: sweep.datasetId, model, config, name };
+}

@@ -1,0 +1,164 @@
+/**
+ * The New run / New sweep form: the text the user types → a TrainConfig or SweepSpec input, with a
+ * message per field, validated by the contract's zod schemas as they type. Pure.
+ */
+import { SweepSpec, TrainConfig, type ModelSpec, type OptimizerName, type BackendChoice, type SweepSpecInput, type TrainConfigInput } from '../../../shared/domain';
+import { fieldErrors, numberField, type FieldErrors } from './validation';
+import { logspace, parseNumberList } from './axes';
+
+export interface TrainForm {
+  name: string;
+  datasetId: string;
+  /** 'preset:both' | 'saved:<id>' | 'sweep:<id>' (a sweep's own model). */
+  model: string;
+  optimizer: OptimizerName;
+  lr: string;
+  clip: string;
+  clipOn: boolean;
+  batchSize: string;
+  epochs: string;
+  weightDecay: string;
+  seed: string;
+  /** '' = all training data; else the first N samples. */
+  subset: string;
+  backend: BackendChoice;
+  // Sweep only
+  lrMode: 'range' | 'list';
+  lrMin: string;
+  lrMax: string;
+  lrPoints: string;
+  lrList: string;
+  clipList: string;
+  repeats: string;
+  concurrency: string;
+}
+
+/** The notebook's sweep: lr 5e-4 … 0.1, clip 0.1 … 3, 16 epochs on a 10k subset. */
+export function defaultForm(): TrainForm {
+  return {
+    name: '',
+    datasetId: '',
+    model: 'preset:both',
+    optimizer: 'adamw',
+    lr: '0.001',
+    clip: '1.5',
+    clipOn: true,
+    batchSize: '64',
+    epochs: '16',
+    weightDecay: '',
+    seed: '0',
+    subset: '10000',
+    backend: 'auto',
+    lrMode: 'list',
+    lrMin: '0.0005',
+    lrMax: '0.1',
+    lrPoints: '6',
+    lrList: '0.0005, 0.001, 0.005, 0.01, 0.05, 0.1',
+    clipList: '0.1, 0.5, 1, 1.5, 2, 2.5, 3',
+    repeats: '3',
+    concurrency: '2',
+  };
+}
+
+/** Field name in the form ← path in the TrainConfig / SweepSpec. */
+const CONFIG_FIELDS: Record<string, keyof TrainForm> = {
+  lr: 'lr',
+  clipNorm: 'clip',
+  batchSize: 'batchSize',
+  epochs: 'epochs',
+  weightDecay: 'weightDecay',
+  seed: 'seed',
+  'subset.size': 'subset',
+  optimizer: 'optimizer',
+};
+
+function configInput(form: TrainForm, forSweep: boolean): TrainConfigInput {
+  const subset = numberField(form.subset);
+  const wd = numberField(form.weightDecay);
+  return {
+    optimizer: form.optimizer,
+    lr: forSweep ? 0.001 : (numberField(form.lr) as number),
+    clipNorm: forSweep ? null : form.clipOn ? (numberField(form.clip) as number) : null,
+    batchSize: numberField(form.batchSize) as number,
+    epochs: numberField(form.epochs) as number,
+    seed: numberField(form.seed) as number,
+    ...(wd !== undefined ? { weightDecay: wd } : {}),
+    subset: subset === undefined ? null : { size: subset, mode: 'first' },
+    backend: form.backend,
+  };
+}
+
+function mapErrors(errors: FieldErrors, prefix: string): Partial<Record<keyof TrainForm, string>> {
+  const out: Partial<Record<keyof TrainForm, string>> = {};
+  for (const [path, message] of Object.entries(errors)) {
+    const key = path.startsWith(prefix) ? path.slice(prefix.length) : null;
+    if (key === null) continue;
+    const field = CONFIG_FIELDS[key];
+    if (field) out[field] ??= message;
+  }
+  return out;
+}
+
+export type FormErrors = Partial<Record<keyof TrainForm, string>>;
+
+export function runRequest(form: TrainForm, model: ModelSpec | null): { errors: FormErrors; config: TrainConfigInput } {
+  const config = configInput(form, false);
+  const errors: FormErrors = mapErrors(fieldErrors(TrainConfig, config), '');
+  if (!form.datasetId) errors.datasetId = 'pick a data set';
+  if (!model) errors.model = 'pick a model';
+  for (const key of ['lr', 'batchSize', 'epochs', 'seed'] as const) if (!form[key].trim()) errors[key] = 'required';
+  return { errors, config };
+}
+
+export interface SweepAxesPreview {
+  lrs: number[];
+  clips: (number | null)[];
+}
+
+export function sweepRequest(form: TrainForm, model: ModelSpec | null): { errors: FormErrors; spec: SweepSpecInput | null; preview: SweepAxesPreview } {
+  const errors: FormErrors = {};
+  let lrAxis: SweepSpecInput['axes']['lr'];
+  let lrs: number[] = [];
+  if (form.lrMode === 'range') {
+    const min = numberField(form.lrMin);
+    const max = numberField(form.lrMax);
+    const points = numberField(form.lrPoints);
+    if (!(min! > 0)) errors.lrMin = 'must be greater than 0';
+    if (!(max! > 0)) errors.lrMax = 'must be greater than 0';
+    else if (min! > max!) errors.lrMax = 'must not be below the minimum';
+    if (!(points! >= 1 && Number.isInteger(points) && points! <= 200)) errors.lrPoints = 'a whole number from 1 to 200';
+    lrAxis = { range: { min: min as number, max: max as number, points: points as number } };
+    if (!errors.lrMin && !errors.lrMax && !errors.lrPoints) lrs = logspace(min!, max!, points!);
+  } else {
+    const parsed = parseNumberList(form.lrList, { min: 0, exclusiveMin: true, max: 100 });
+    if (parsed.error) errors.lrList = parsed.error;
+    lrs = (parsed.values as number[]).slice().sort((a, b) => a - b);
+    lrAxis = { values: lrs };
+  }
+  const clipParsed = parseNumberList(form.clipList, { allowNone: true, min: 0, exclusiveMin: true });
+  if (clipParsed.error) errors.clipList = clipParsed.error;
+  const clips = clipParsed.values.slice().sort((a, b) => (a === null ? -1 : b === null ? 1 : a - b));
+  const repeats = numberField(form.repeats);
+  const concurrency = numberField(form.concurrency);
+  if (!(concurrency! >= 1 && concurrency! <= 64 && Number.isInteger(concurrency))) errors.concurrency = 'a whole number from 1 to 64';
+  const base = configInput(form, true);
+  Object.assign(errors, mapErrors(fieldErrors(TrainConfig, base), ''));
+  if (!form.datasetId) errors.datasetId = 'pick a data set';
+  if (!model) errors.model = 'pick a model';
+  const spec: SweepSpecInput = {
+    ...(form.name.trim() ? { name: form.name.trim() } : {}),
+    datasetId: form.datasetId || 'none',
+    model: model ?? { layers: [{ type: 'flatten' }] },
+    base,
+    axes: { lr: lrAxis, clip: clips },
+    repeats: repeats as number,
+  };
+  const specErrors = fieldErrors(SweepSpec, spec);
+  if (specErrors.repeats) errors.repeats = specErrors.repeats;
+  if (!form.repeats.trim()) errors.repeats = 'required';
+  for (const [path, message] of Object.entries(specErrors)) {
+    if (path.startsWith('axes.lr') && form.lrMode === 'list') errors.lrList ??= message;
+    if (path.startsWith('axes.clip')) errors.clipList ??= message;
+  }
+  return { errors, spec: Object.keys(errors).length ? null : spec, preview: { lrs, clips } };
+}

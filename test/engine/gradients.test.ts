@@ -76,7 +76,7 @@ describe('backward vs finite differences', () => {
   it('BatchNorm1d (batch statistics)', () => checkAll([{ type: 'batchnorm1d', eps: 1e-5, momentum: 0.1 }, { type: 'tanh' }]));
   it('Dropout (fixed mask)', () => checkAll([{ type: 'tanh' }, { type: 'dropout', p: 0.4 }]));
   it('a notebook-like stack', () =>
-    checkAll([{ type: 'batchnorm1d', eps: 1e-5, momentum: 0.1 }, { type: 'relu' }, { type: 'dropout', p: 0.5 }, { type: 'linear', units: 4 }, { type: 'batchnorm1d', eps: 1e-5, momentum: 0.1 }, { type: 'gelu' }]));
+    checkAll([{ type: 'batchnorm1d', eps: 1e-5, momentum: 0.1 }, { type: 'relu' }, { type: 'dropout', p: 0.5 }, { type: 'linear', units: 4, bias: true }, { type: 'batchnorm1d', eps: 1e-5, momentum: 0.1 }, { type: 'gelu' }]));
 });
 
 describe('cross-entropy', () => {

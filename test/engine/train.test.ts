@@ -14,7 +14,7 @@ const data = blobs({ train: 1200, test: 300, classes: 4 });
 const model = ModelSpec.parse({
   layers: [{ type: 'flatten' }, { type: 'linear', units: 32 }, { type: 'batchnorm1d' }, { type: 'relu' }, { type: 'dropout', p: 0.3 }, { type: 'linear', units: 4 }],
 });
-const config = (over: TrainConfigInput = { lr: 0.01 }) => TrainConfig.parse({ lr: 0.01, clipNorm: 1, epochs: 3, batchSize: 32, seed: 11, backend: 'wasm', ...over });
+const config = (over: Partial<TrainConfigInput> = {}) => TrainConfig.parse({ lr: 0.01, clipNorm: 1, epochs: 3, batchSize: 32, seed: 11, backend: 'wasm', ...over });
 const noTime = (m: EpochMetrics[]) => m.map(({ seconds: _s, ...rest }) => rest);
 const dirs: string[] = [];
 const tmp = () => {

@@ -24,7 +24,7 @@ export function exportData(store: Store, request: z.output<typeof DataExportSche
       ? safeFileStem(subject.sweep.sweep.name, 'sweep')
       : subject.runs.length === 1
         ? safeFileStem(subject.runs[0]!.run.name, 'run')
-        : `runs-${subject.runs.length}`;
+        : `${subject.runs.length}-runs`;
   const output = { path: request.path, overwrite: request.overwrite };
   if (request.format === 'json') {
     return deliver(bundleJson(buildBundle(subject, appVersion)), { fileName: `${stem}.sweeplab.json`, mimeType: 'application/json' }, output);
@@ -33,7 +33,8 @@ export function exportData(store: Store, request: z.output<typeof DataExportSche
   if (table === 'cells' && !subject.sweep) {
     throw new ApiError('invalid_argument', 'The cells table is per sweep: export a sweep, or choose the runs or epochs table');
   }
-  return deliver(toCsv(tableOf(subject, table)), { fileName: `${stem}-${table}.csv`, mimeType: 'text/csv' }, output);
+  const fileName = stem.endsWith(table) ? `${stem}.csv` : `${stem}-${table}.csv`;
+  return deliver(toCsv(tableOf(subject, table)), { fileName, mimeType: 'text/csv' }, output);
 }
 
 /**

@@ -23,6 +23,8 @@ export function epochRow(epoch: number, valAcc = 0.5 + epoch / 100): EpochMetric
 export class FakeExecutor implements TrialExecutor {
   readonly started: FakeTrial[] = [];
   maxRunning = 0;
+  /** How long a trainer takes to die after cancel(), like a real one finishing its batch. */
+  cancelDelayMs = 0;
 
   constructor(private readonly store: Store) {}
 
@@ -59,6 +61,8 @@ export class FakeExecutor implements TrialExecutor {
       cancel: async () => {
         if (trial.finished) return;
         trial.cancelled = true;
+        if (this.cancelDelayMs) await new Promise((r) => setTimeout(r, this.cancelDelayMs));
+        if (trial.finished) return;
         this.store.runs.update(runId, { status: 'cancelled', finishedAt: new Date().toISOString() });
         trial.resolve('cancelled');
       },

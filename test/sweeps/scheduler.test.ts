@@ -267,6 +267,19 @@ describe('SweepScheduler', () => {
     otherStore.close();
   });
 
+  it('a cancel under way when the process shuts down still ends cancelled, not interrupted', async () => {
+    const sweep = scheduler.create(spec, { concurrency: 2 });
+    scheduler.launch(sweep.id);
+    exec.cancelDelayMs = 50; // trainers that take a while to die after cancel()
+    const slow = exec.running.map((t) => t.runId);
+    const cancelling = scheduler.cancel(sweep.id);
+    const closing = scheduler.shutdown();
+    await Promise.all([cancelling, closing]);
+    expect(store.sweeps.get(sweep.id)!.status).toBe('cancelled');
+    expect(slow.map(statusOf)).toEqual(['cancelled', 'cancelled']);
+    expect(trialsByStatus(sweep.id)).toEqual({ cancelled: 12 });
+  });
+
   it('shutdown leaves running sweeps interrupted for the next start', async () => {
     const sweep = scheduler.create(spec, { concurrency: 2 });
     scheduler.launch(sweep.id);

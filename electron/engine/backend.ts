@@ -103,8 +103,13 @@ export async function availableBackends(): Promise<BackendName[]> {
 }
 
 interface WasmBackendInternals {
-  dataIdMap: { get(id: object): { memoryOffset: number } | undefined };
-  wasm: { HEAPU8: Uint8Array };
+  dataIdMap: { get(id: object): { id: number; memoryOffset: number } | undefined };
+  dataIdNextNumber: number;
+  wasm: {
+    HEAPU8: Uint8Array;
+    asm?: { memory?: WebAssembly.Memory };
+    tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void };
+  };
 }
 interface CpuBackendInternals {
   data: { get(id: object): { values?: unknown } | undefined };
@@ -117,6 +122,15 @@ interface CpuBackendInternals {
  */
 export interface DirectMemory {
   f32(t: tf.Tensor): Float32Array;
+  /**
+   * Must be called after changing a tensor's values in place. The wasm backend caches per tensor
+   * id the XNNPACK operators built from it (a matMul's packed weights): the tensor gets a fresh id,
+   * which drops those caches, so the next matMul sees the new values. A no-op elsewhere.
+   */
+  changed(t: tf.Tensor): void;
+  /** wasm only: the tensor's byte address in `memory`, for the SIMD kernels (simd.ts). */
+  address?(t: tf.Tensor): number;
+  memory?: WebAssembly.Memory;
 }
 
 export function directMemory(): DirectMemory | null {
@@ -124,12 +138,23 @@ export function directMemory(): DirectMemory | null {
   const backend = tf.backend() as unknown;
   if (name === 'wasm') {
     const wasm = backend as WasmBackendInternals;
+    const entryOf = (t: tf.Tensor) => {
+      const entry = wasm.dataIdMap.get(t.dataId);
+      if (!entry) throw new Error('tensor has no wasm memory');
+      return entry;
+    };
+    const memory = wasm.wasm.asm?.memory;
     return {
-      f32(t) {
-        const entry = wasm.dataIdMap.get(t.dataId);
-        if (!entry) throw new Error('tensor has no wasm memory');
-        return new Float32Array(wasm.wasm.HEAPU8.buffer, entry.memoryOffset, t.size);
+      f32: (t) => new Float32Array(wasm.wasm.HEAPU8.buffer, entryOf(t).memoryOffset, t.size),
+      changed(t) {
+        // Same memory, new id: what tfjs-backend-wasm does for a new tensor, minus malloc and copy.
+        const entry = entryOf(t);
+        wasm.wasm.tfjs.disposeData(entry.id);
+        entry.id = wasm.dataIdNextNumber++;
+        wasm.wasm.tfjs.registerTensor(entry.id, t.size, entry.memoryOffset);
       },
+      address: (t) => entryOf(t).memoryOffset,
+      ...(memory instanceof WebAssembly.Memory ? { memory } : {}),
     };
   }
   if (name === 'cpu') {
@@ -140,6 +165,7 @@ export function directMemory(): DirectMemory | null {
         if (!(values instanceof Float32Array)) throw new Error('tensor has no float32 values on the cpu backend');
         return values;
       },
+      changed() {},
     };
   }
   return null;

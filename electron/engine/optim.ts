@@ -8,10 +8,11 @@
  *   AdamW:     p *= 1 − lr·wd, then Adam's update without the L2 term.
  *
  * Two implementations of the same math:
- * - fused (backends with memory in this process: wasm, cpu): one JS pass over every parameter
- *   computes the norm and applies clip + update in place, with the moments in host Float32Arrays.
- *   On wasm that replaces ~15 kernels per parameter (each ~20 µs of dispatch, √ and ÷ slow on big
- *   tensors) and needs no host read of its own: the pre-clip norm is known on the host for free.
+ * - fused (backends with memory in this process: wasm, cpu): one pass over every parameter
+ *   computes the norm and applies clip + update in place, on the tensors' own memory. On wasm,
+ *   Adam/AdamW run as WebAssembly SIMD kernels (simd.ts), other optimizers and the cpu backend as
+ *   JS loops. That replaces ~15 kernels per parameter (each ~20 µs of dispatch, √ and ÷ slow on
+ *   big tensors), and the pre-clip norm is known on the host for free.
  * - ops (tfjs-node, GPU): ordinary tfjs ops; the norm statistics stay on the device until the epoch
  *   ends.
  * Both keep their state as plain Float32Arrays when exported, so checkpoints do not care which ran.
@@ -20,6 +21,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { effectiveWeightDecay, type TrainConfig } from '../../shared/domain';
 import type { DirectMemory } from './backend';
 import type { Network } from './model';
+import { simdKernels, type SimdKernels } from './simd';
 
 type OptimConfig = Pick<TrainConfig, 'optimizer' | 'lr' | 'momentum' | 'nesterov' | 'weightDecay' | 'beta1' | 'beta2' | 'eps' | 'clipNorm'>;
 
@@ -57,17 +59,11 @@ interface DeviceNormAccumulators {
 
 export class Optimizer {
   private t = 0;
-  private readonly slots: Record<string, Float32Array[]> = {};
   private readonly slotTensors: Record<string, tf.Tensor[]> = {};
   private readonly wd: number;
   private acc: DeviceNormAccumulators | null = null;
-  /**
-   * wasm caches each matMul's XNNPACK operator, with the weights packed, by the weight tensor's id:
-   * a matrix updated in place would keep being multiplied in its old value. So on wasm weight
-   * matrices get a fresh tensor each step (1-D parameters are updated in place).
-   */
-  private readonly replaceWeights = tf.getBackend() === 'wasm';
-  private readonly scratch: Float32Array[] = [];
+  /** WebAssembly SIMD kernels on the wasm backend (simd.ts); null elsewhere. */
+  private readonly simd: SimdKernels | null;
 
   constructor(
     private readonly config: OptimConfig,
@@ -76,10 +72,9 @@ export class Optimizer {
     private readonly mem: DirectMemory | null,
   ) {
     this.wd = effectiveWeightDecay(config);
-    for (const name of slotNames(config)) {
-      if (mem) this.slots[name] = net.params.map((p) => new Float32Array(p.tensor.size));
-      else this.slotTensors[name] = net.params.map((p) => tf.zeros(p.shape));
-    }
+    // Moments live on the backend in both paths; the fused one updates them in place.
+    for (const name of slotNames(config)) this.slotTensors[name] = net.params.map((p) => tf.zeros(p.shape));
+    this.simd = mem?.memory && mem.address ? simdKernels(mem.memory) : null;
   }
 
   get fused(): boolean {
@@ -102,48 +97,46 @@ export class Optimizer {
 
   private applyFused(grads: tf.Tensor[], mem: DirectMemory): number {
     const params = this.net.params;
-    // Views are taken after every tfjs op of the step: the wasm heap cannot grow under them.
+    const simd = this.simd;
+    const adam = this.config.optimizer === 'adam' || this.config.optimizer === 'adamw';
+    // Views are taken after every tfjs op of the step, and no tfjs allocation happens until the
+    // last one is dropped: growing the wasm heap would detach them.
     const g = grads.map((t) => mem.f32(t));
     let sq = 0;
-    for (const a of g) {
-      for (let j = 0; j < a.length; j++) sq += a[j]! * a[j]!;
+    for (let i = 0; i < g.length; i++) {
+      const a = g[i]!;
+      let j = 0;
+      if (simd && adam) {
+        j = a.length & ~3;
+        sq += simd.sumsq(mem.address!(grads[i]!), j);
+      }
+      for (; j < a.length; j++) sq += a[j]! * a[j]!;
     }
     const norm = Math.sqrt(sq);
-    const scale = clipScale(norm, this.config.clipNorm);
     if (!Number.isFinite(norm)) return norm; // diverged: the caller stops; leave the weights as they were
+    const scale = clipScale(norm, this.config.clipNorm);
     const { lr, beta1: b1, beta2: b2, eps, momentum: mu } = this.config;
     const wd = this.wd;
-    const replaced: number[] = [];
     for (let i = 0; i < params.length; i++) {
-      // `src` holds the current weights; the update is written to `p`: the same memory, or for a
-      // weight matrix on wasm a host scratch that becomes a new tensor below. Reading and writing
-      // index j only, so in place is safe.
-      const src = mem.f32(params[i]!.tensor);
-      let p = src;
-      if (this.replaceWeights && params[i]!.shape.length === 2) {
-        p = this.scratch[i] ??= new Float32Array(src.length);
-        replaced.push(i);
-      }
+      const p = mem.f32(params[i]!.tensor);
       const gi = g[i]!;
       const n = p.length;
       switch (this.config.optimizer) {
         case 'sgd':
-          for (let j = 0; j < n; j++) p[j] = src[j]! - lr * (gi[j]! * scale + wd * src[j]!);
+          for (let j = 0; j < n; j++) p[j] = p[j]! - lr * (gi[j]! * scale + wd * p[j]!);
           break;
         case 'momentum': {
-          const buf = this.slots.buf![i]!;
+          const buf = mem.f32(this.slotTensors.buf![i]!);
           const nesterov = this.config.nesterov;
           for (let j = 0; j < n; j++) {
-            const d = gi[j]! * scale + wd * src[j]!;
+            const d = gi[j]! * scale + wd * p[j]!;
             buf[j] = mu * buf[j]! + d;
-            p[j] = src[j]! - lr * (nesterov ? d + mu * buf[j]! : buf[j]!);
+            p[j] = p[j]! - lr * (nesterov ? d + mu * buf[j]! : buf[j]!);
           }
           break;
         }
         case 'adam':
         case 'adamw': {
-          const m = this.slots.m![i]!;
-          const v = this.slots.v![i]!;
           const decoupled = this.config.optimizer === 'adamw';
           const decay = decoupled ? 1 - lr * wd : 1;
           const l2 = decoupled ? 0 : wd;
@@ -151,22 +144,29 @@ export class Optimizer {
           const bc2Sqrt = Math.sqrt(1 - Math.pow(b2, this.t));
           const c1 = 1 - b1;
           const c2 = 1 - b2;
-          for (let j = 0; j < n; j++) {
-            const pj = src[j]! * decay;
-            const d = gi[j]! * scale + l2 * src[j]!;
-            const mj = b1 * m[j]! + c1 * d;
-            const vj = b2 * v[j]! + c2 * d * d;
-            m[j] = mj;
-            v[j] = vj;
-            // Read back the float32-rounded moments, as PyTorch's float32 tensors hold them.
-            p[j] = pj - (stepSize * m[j]!) / (Math.sqrt(v[j]!) / bc2Sqrt + eps);
+          const mT = this.slotTensors.m![i]!;
+          const vT = this.slotTensors.v![i]!;
+          let j = 0;
+          if (simd) {
+            j = n & ~3;
+            const pa = mem.address!(params[i]!.tensor);
+            const args = [scale, decay, l2, b1, b2, c1, c2, stepSize, bc2Sqrt, eps] as const;
+            simd.adam(pa, pa, mem.address!(grads[i]!), mem.address!(mT), mem.address!(vT), j, ...args);
+          }
+          const m = mem.f32(mT);
+          const v = mem.f32(vT);
+          for (; j < n; j++) {
+            const d = gi[j]! * scale + l2 * p[j]!;
+            m[j] = b1 * m[j]! + c1 * d;
+            v[j] = b2 * v[j]! + c2 * d * d;
+            // Uses the float32-rounded moments, as PyTorch's float32 tensors hold them.
+            p[j] = p[j]! * decay - (stepSize * m[j]!) / (Math.sqrt(v[j]!) / bc2Sqrt + eps);
           }
           break;
         }
       }
     }
-    // New tensors only after every view is done with: an allocation may grow (and detach) the heap.
-    for (const i of replaced) this.net.setParam(i, tf.keep(tf.tensor(this.scratch[i]!, params[i]!.shape, 'float32')));
+    for (const p of params) mem.changed(p.tensor);
     return norm;
   }
 
@@ -250,7 +250,7 @@ export class Optimizer {
   exportState(): OptimizerState {
     const slots: Record<string, Float32Array[]> = {};
     for (const name of slotNames(this.config)) {
-      slots[name] = this.mem ? this.slots[name]!.map((a) => a.slice()) : this.slotTensors[name]!.map((t) => t.dataSync() as Float32Array);
+      slots[name] = this.slotTensors[name]!.map((t) => (t.dataSync() as Float32Array).slice());
     }
     return { step: this.t, slots };
   }
@@ -263,11 +263,9 @@ export class Optimizer {
       arrays.forEach((a, i) => {
         if (a.length !== this.net.params[i]!.tensor.size) throw new Error(`optimizer slot '${name}' ${i} has the wrong size`);
       });
-      if (this.mem) this.slots[name] = arrays.map((a) => a.slice());
-      else {
-        this.slotTensors[name]!.forEach((t) => t.dispose());
-        this.slotTensors[name] = arrays.map((a, i) => tf.tensor(a, this.net.params[i]!.shape));
-      }
+      this.slotTensors[name]!.forEach((t) => t.dispose());
+      // A fresh copy: the fused path writes into these tensors' memory.
+      this.slotTensors[name] = arrays.map((a, i) => tf.tensor(a.slice(), this.net.params[i]!.shape));
     }
   }
 

@@ -162,11 +162,13 @@ export function heatmapChart(o: HeatmapOptions): string {
   const min = present.length ? Math.min(...present) : 0;
   const max = present.length ? Math.max(...present) : 1;
   const mid = (min + max) / 2;
-  const data: { value: [number, number, number | '-']; label: { color: string } }[] = [];
+  const data: { value: [number, number, number]; label: { color: string } }[] = [];
+  const empty: [number, number][] = [];
   o.values.forEach((row, i) =>
     row.forEach((v, j) => {
+      if (v === null || !Number.isFinite(v)) empty.push([i, j]);
       // Dark text on the light (high) end of viridis, white on the dark end.
-      data.push({ value: [j, i, v === null ? '-' : v], label: { color: v !== null && v >= mid ? '#111111' : '#ffffff' } });
+      else data.push({ value: [j, i, v], label: { color: v >= mid ? '#111111' : '#ffffff' } });
     }),
   );
   // The best cell's outline, drawn on top as a plain rectangle in pixels: a border on the cell
@@ -174,12 +176,32 @@ export function heatmapChart(o: HeatmapOptions): string {
   // trip to PDF evenly. Categories run bottom-up on the y axis.
   const cellW = (o.width - GRID.left - GRID.right) / o.clips.length;
   const cellH = (o.height - GRID.top - GRID.bottom) / o.lrs.length;
+  // Cells without a completed seed: grey with a dash (a heatmap leaves a hole where data is missing).
+  const cellBox = (i: number, j: number, inset: number) => ({
+    x: GRID.left + j * cellW + inset,
+    y: GRID.top + (o.lrs.length - 1 - i) * cellH + inset,
+    width: cellW - 2 * inset,
+    height: cellH - 2 * inset,
+  });
+  const holes = empty.flatMap(([i, j]) => {
+    const box = cellBox(i, j, 0.5);
+    return [
+      { type: 'rect', z: 90, shape: box, style: { fill: '#e3e3e3' } },
+      {
+        type: 'text',
+        z: 91,
+        x: box.x + box.width / 2,
+        y: box.y + box.height / 2,
+        style: { text: '–', fill: '#555555', font: `9px ${FONT}`, textAlign: 'center', textVerticalAlign: 'middle' },
+      },
+    ];
+  });
   const outline = o.best
     ? [
         {
           type: 'rect',
           z: 100,
-          shape: { x: GRID.left + o.best[1] * cellW + 1.5, y: GRID.top + (o.lrs.length - 1 - o.best[0]) * cellH + 1.5, width: cellW - 3, height: cellH - 3 },
+          shape: cellBox(o.best[0], o.best[1], 1.5),
           style: { fill: 'none', stroke: '#000000', lineWidth: 2.5 },
         },
       ]
@@ -187,7 +209,7 @@ export function heatmapChart(o: HeatmapOptions): string {
   return render(
     {
       title: { text: o.title, left: 0, top: 0, textStyle: { ...TEXT, fontSize: 12, fontWeight: 'bold' } },
-      graphic: outline,
+      graphic: [...holes, ...outline],
       grid: GRID,
       xAxis: {
         type: 'category',
@@ -223,7 +245,6 @@ export function heatmapChart(o: HeatmapOptions): string {
         textStyle: { ...TEXT, fontSize: 8 },
         // Viridis endpoints and middle: perceptually even, readable in greyscale.
         inRange: { color: ['#440154', '#31688e', '#35b779', '#fde725'] },
-        outOfRange: { color: '#dddddd' },
         seriesIndex: 0,
       },
       series: [
@@ -237,7 +258,7 @@ export function heatmapChart(o: HeatmapOptions): string {
             color: '#ffffff',
             textBorderColor: '#000000',
             textBorderWidth: 0,
-            formatter: (p: { value: [number, number, number | '-'] }) => (p.value[2] === '-' ? '–' : (p.value[2] * 100).toFixed(1)),
+            formatter: (p: { value: [number, number, number] }) => (p.value[2] * 100).toFixed(1),
           },
           itemStyle: { borderColor: '#ffffff', borderWidth: 1 },
         },

@@ -430,14 +430,20 @@ function comparisonContent(subject: LoadedSubject): Content[] {
   const withEpochs = runs.map((r, k) => ({ ...r, k })).filter((r) => r.epochs.length > 0);
   if (withEpochs.length) {
     const series = (f: (e: EpochMetrics) => number): Series[] =>
-      withEpochs.map(({ run, epochs, k }) => ({ name: runLabel(k, run, many), points: epochs.map((e) => [e.epoch, f(e)] as [number, number]), color: PALETTE[k % PALETTE.length] }));
+      withEpochs.map(({ run, epochs, k }) => ({
+        name: runLabel(k, run, many),
+        points: epochs.map((e) => [e.epoch, f(e)] as [number, number]),
+        color: PALETTE[k % PALETTE.length],
+        // Past the palette's nine colours, lines repeat a colour but not its dash.
+        dashed: Math.floor(k / PALETTE.length) % 2 === 1,
+      }));
     const common = { xName: 'epoch', width: CONTENT_WIDTH, height: CHART_HEIGHT };
     out.push(
       keepTogether(heading('Curves'), chart(lineChart({ ...common, title: 'Validation accuracy', yName: 'accuracy', yFormat: 'pct', series: series((e) => e.valAcc) }))),
       chart(lineChart({ ...common, title: 'Training accuracy', yName: 'accuracy', yFormat: 'pct', series: series((e) => e.trainAcc) })),
       chart(lineChart({ ...common, title: 'Training loss', yName: 'loss', yFormat: 'num', logY: true, series: series((e) => e.loss) })),
     );
-    if (many) out.push(note('Lines are numbered as in the results table; colours repeat after nine runs.'));
+    if (many) out.push(note(`Lines are numbered as in the results table${runs.length > PALETTE.length ? '; after nine runs colours repeat with dashed lines' : ''}.`));
   }
   return out;
 }
@@ -474,7 +480,7 @@ function sortedUnique<T extends number | null>(values: T[]): T[] {
 
 function verdictText(cell: CellStats): string {
   const v = cell.vsBest.finalValAcc.verdict;
-  return { best: 'best', tied: 'tied with best', worse: 'worse', untested: 'too few seeds' }[v];
+  return { best: 'best', tied: 'tied with best', worse: 'worse', untested: 'n < 2' }[v];
 }
 
 function anovaTable(a: Anova): Content {
@@ -508,7 +514,7 @@ function sweepContent(subject: LoadedSubject): Content[] {
   out.push(
     heading('Sweep'),
     keyValues([
-      ['Status', `${sweep.status}; ${sweep.trials.done} of ${sweep.trials.total} trials done${sweep.trials.failed ? `, ${sweep.trials.failed} failed` : ''}`],
+      ['Status', `${sweep.status}; ${sweep.trials.done} of ${cells.length * spec.repeats} trials done${sweep.trials.failed ? `, ${sweep.trials.failed} failed` : ''}`],
       ['Learning rates', lrs.map(hyper).join(', ')],
       ['Clip max-norms', clips.map(clipLabel).join(', ')],
       ...other.map((a): [string, string] => [{ batchSize: 'Batch sizes', optimizer: 'Optimizers', weightDecay: 'Weight decays', preset: 'Models' }[a], (spec.axes[a] as unknown[]).join(', ')]),
@@ -613,7 +619,7 @@ function sweepContent(subject: LoadedSubject): Content[] {
         c.vsBest.finalValAcc.verdict === 'best' ? { text: 'best', bold: true } : verdictText(c),
         statsText(c.bestValAcc),
       ]),
-      ['*', 24, 72, 62, 48, 40, 52, 72],
+      ['*', 22, 68, 60, 46, 38, 52, 68],
       {
         alignRight: [1, 2, 3, 4, 5, 7],
         highlight: (r) => {
@@ -628,8 +634,9 @@ function sweepContent(subject: LoadedSubject): Content[] {
   if (anovas.length) {
     out.push(heading('Two-way ANOVA: learning rate × clip norm'));
     for (const a of anovas) {
+      const names: Record<string, string> = { batchSize: 'batch', optimizer: 'optimizer', weightDecay: 'weight decay', preset: 'model' };
       const label = Object.entries(a.slice)
-        .map(([k, v]) => `${k} ${v}`)
+        .map(([k, v]) => `${names[k] ?? k} ${v}`)
         .join(', ');
       if (label) out.push({ text: label, style: 'h3' });
       out.push(anovaTable(a));

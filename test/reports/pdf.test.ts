@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildReport } from '../../electron/reports';
+import { loadSubject } from '../../electron/reports/subject';
 import { createService, EventBus, type ServiceContext } from '../../electron/service';
 import { ApiError } from '../../shared/errors';
 import type { MethodName, Request, Response } from '../../shared/contract';
@@ -179,5 +180,9 @@ describe.skipIf(!hasPoppler)('PDF reports', () => {
     await expect(call('reports.pdf', { subject: { runIds: [h.runs[1]!.id] }, path: 'relative.pdf' })).rejects.toMatchObject({ code: 'invalid_argument' });
     await expect(call('reports.pdf', { subject: { runIds: ['nope'] } })).rejects.toMatchObject({ code: 'not_found' });
     await expect(call('reports.pdf', { subject: { runIds: [h.runs[1]!.id] }, path: join(dir, 'no-such-folder', 'x.pdf') })).rejects.toMatchObject({ code: 'not_found' });
+
+    // The report's sweep statistics are the app's sweep view's, number for number.
+    const shown = await call('sweeps.show', { id: h.sweepId });
+    expect(loadSubject(h.store, { sweepId: h.sweepId }).sweep!.stats).toEqual(shown.stats);
   });
 });

@@ -23,11 +23,11 @@ export function runCurvesOption(epochs: readonly EpochMetrics[], totalEpochs: nu
     tooltip: { trigger: 'axis', valueFormatter: (v) => (typeof v === 'number' ? (v <= 1 ? v.toFixed(4) : v.toFixed(3)) : String(v)) },
     xAxis: { type: 'value', name: 'epoch', nameLocation: 'middle', nameGap: 22, min: 1, max: Math.max(totalEpochs, epochs.length, 2), minInterval: 1, ...axis, splitLine: { show: false } },
     yAxis: [
-      { type: 'value', name: 'loss', scale: true, ...axis },
-      { type: 'value', name: 'accuracy', min: (v: { min: number }) => Math.max(0, Math.floor(v.min * 20) / 20), max: 1, axisLabel: { color: theme.muted, formatter: pct }, splitLine: { show: false } },
+      { type: 'value', scale: true, ...axis },
+      { type: 'value', min: (v: { min: number }) => Math.max(0, Math.floor(v.min * 20) / 20), max: 1, axisLabel: { color: theme.muted, formatter: pct }, splitLine: { show: false } },
     ],
     series: [
-      { name: 'loss', type: 'line', data: pts('loss'), yAxisIndex: 0, showSymbol: epochs.length < 40, color: colorAt(2) },
+      { name: 'loss (left)', type: 'line', data: pts('loss'), yAxisIndex: 0, showSymbol: epochs.length < 40, color: colorAt(2) },
       { name: 'train acc', type: 'line', data: pts('trainAcc'), yAxisIndex: 1, showSymbol: epochs.length < 40, color: colorAt(0) },
       { name: 'val acc', type: 'line', data: pts('valAcc'), yAxisIndex: 1, showSymbol: epochs.length < 40, color: colorAt(4) },
     ],
@@ -45,8 +45,8 @@ export function gradientOption(epochs: readonly EpochMetrics[], totalEpochs: num
     tooltip: { trigger: 'axis', valueFormatter: (v) => (typeof v === 'number' ? v.toFixed(3) : String(v)) },
     xAxis: { type: 'value', name: 'epoch', nameLocation: 'middle', nameGap: 22, min: 0.5, max: Math.max(totalEpochs, epochs.length, 2) + 0.5, minInterval: 1, ...axis, splitLine: { show: false }, axisLabel: { color: theme.muted, formatter: (v: number) => (Number.isInteger(v) ? String(v) : '') } },
     yAxis: [
-      { type: 'value', name: 'grad norm', scale: true, ...axis },
-      { type: 'value', name: 'clipped', min: 0, max: 1, axisLabel: { color: theme.muted, formatter: pct }, splitLine: { show: false } },
+      { type: 'value', scale: true, ...axis },
+      { type: 'value', min: 0, max: 1, axisLabel: { color: theme.muted, formatter: pct }, splitLine: { show: false } },
     ],
     series: [
       { name: 'clipped steps', type: 'bar', yAxisIndex: 1, data: epochs.map((e) => [e.epoch, e.clippedFraction]), itemStyle: { color: colorAt(9), opacity: 0.6 }, barMaxWidth: 18 },

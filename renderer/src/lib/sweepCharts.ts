@@ -139,6 +139,8 @@ export function heatmapOption(cells: readonly CellStats[], trials: readonly Swee
           cell,
           label: {
             show: true,
+            // Light text on the dark end of the scale, dark text on the light end.
+            color: (cell[metric].mean ?? min) - min > (max - min) * (theme.dark ? 0.55 : 0.45) ? (theme.dark ? '#10141a' : '#ffffff') : theme.dark ? '#e6e9ef' : '#1c2330',
             formatter: () =>
               `${cell[metric].mean === null ? '—' : pct(cell[metric].mean)}${cell.vsBest[metric].verdict === 'best' ? ' ★' : cell.vsBest[metric].verdict === 'tied' ? ' =' : ''}`,
           },
@@ -156,7 +158,7 @@ export function heatmapOption(cells: readonly CellStats[], trials: readonly Swee
           const [w, h] = api.size([1, 1]);
           const x = cx! - w! / 2 + (w! * (d.slot + 1)) / (d.slots + 1);
           const y = cy! + h! / 2 - 6 - d.frac * (h! * 0.28);
-          return { type: 'circle', shape: { cx: x, cy: y, r: 2.6 }, style: { fill: theme.dark ? '#ffffff' : '#1c2330', opacity: 0.75 } };
+          return { type: 'circle', shape: { cx: x, cy: y, r: 3 }, style: { fill: '#ffffff', stroke: '#1c2330', lineWidth: 1, opacity: 0.9 } };
         },
         z: 3,
       } as never,
@@ -191,13 +193,13 @@ export function parallelOption(detail: Pick<SweepDetail, 'trials'>, metric: Cell
     textStyle: { color: theme.text },
     parallel: { left: 50, right: 90, top: 40, bottom: 30 },
     parallelAxis: dims.map((d, dim) => ({
+      ...axisCommon,
       dim,
       name: d.name,
       type: d.type ?? 'value',
       ...(d.data ? { data: d.data } : {}),
       ...(d.type === 'value' && d.name !== 'seed' ? { scale: true, axisLabel: { color: theme.muted, formatter: (v: number) => pct(v, 0) } } : {}),
       ...(d.name === 'lr' ? { axisLabel: { color: theme.muted, formatter: (v: number) => hyper(v) } } : {}),
-      ...axisCommon,
     })) as never,
     visualMap: {
       min: lo,

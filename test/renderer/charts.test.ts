@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import { compareOption, gradientOption, runCurvesOption, runPoints } from '../../renderer/src/lib/curves';
+import { bestConfig, fullDataRun, heatmapOption, interactionOption, otherAxes, parallelOption, sliceCells, sortedClips, statsRows } from '../../renderer/src/lib/sweepCharts';
+import { LIGHT } from '../../renderer/src/lib/palette';
+import type { CellStats, SweepTrial } from '../../shared/contract';
+import type { EpochMetrics } from '../../shared/domain';
+import { SweepSpec } from '../../shared/domain';
+import { presetModel } from '../../shared/models';
+
+const ep = (epoch: number, valAcc: number, extra: Partial<EpochMetrics> = {}): EpochMetrics => ({
+  epoch, loss: 1 / epoch, trainAcc: valAcc + 0.05, valAcc, valLoss: 0.5, seconds: 2, gradNormMean: 1, gradNormMax: 2, clippedFraction: 0.1, ...extra,
+});
+type Series = { name?: string; type: string; data: unknown[]; id?: string };
+const series = (o: { series?: unknown }) => o.series as Series[];
+
+const stats = (mean: number | null, n = 3, std: number | null = 0.01) => ({ n, mean, std, ci95: mean === null || std === null ? null : ([mean - 0.02, mean + 0.02] as [number, number]) });
+const cmp = (verdict: 'best' | 'tied' | 'worse' | 'untested', pHolm: number | null = 0.5) => ({ verdict, diff: 0, t: null, df: null, p: pHolm, pHolm });
+function cell(lr: number, clip: number | null, mean: number | null, verdict: 'best' | 'tied' | 'worse' | 'untested' = 'worse'): CellStats {
+  return {
+    cellId: `lr${lr}-c${clip}`, label: `lr ${lr} clip ${clip}`, lr, clip,
+    trials: { total: 3, completed: 3, diverged: 0, failed: 0, unfinished: 0 },
+    bestValAcc: stats(mean), finalValAcc: stats(mean === null ? null : mean - 0.01), bestEpoch: stats(10), finalTrainAcc: stats(0.95), overfitRatio: stats(0.95),
+    vsBest: { bestValAcc: cmp(verdict), finalValAcc: cmp(verdict) },
+  };
+}
+const trial = (c: CellStats, seed: number, vals: number[]): SweepTrial => ({
+  id: `t${c.cellId}${seed}`, cellId: c.cellId, lr: c.lr, clip: c.clip, seed, status: 'completed', error: null, backend: 'wasm', epochs: vals.map((v, i) => ep(i + 1, v)),
+});
+
+describe('run curves', () => {
+  it('puts loss on the left axis and accuracies on the right, x fixed to all epochs', () => {
+    const o = runCurvesOption([ep(1, 0.5), ep(2, 0.6)], 16, LIGHT);
+    expect((o.xAxis as { max: number }).max).toBe(16);
+    const s = series(o);
+    expect(s.map((x) => x.name)).toEqual(['loss (left)', 'train acc', 'val acc']);
+    expect(s[2]!.data).toEqual([[1, 0.5], [2, 0.6]]);
+    expect((s[0] as unknown as { yAxisIndex: number }).yAxisIndex).toBe(0);
+    expect((s[1] as unknown as { yAxisIndex: number }).yAxisIndex).toBe(1);
+  });
+
+  it('draws the clip threshold only for clipped runs', () => {
+    const clipped = series(gradientOption([ep(1, 0.5, { gradNormMean: 2.5, clippedFraction: 0.7 })], 4, 1.5, LIGHT));
+    expect(clipped[0]!.data).toEqual([[1, 0.7]]);
+    expect((clipped[1] as unknown as { markLine: { data: unknown[] } }).markLine.data).toEqual([{ yAxis: 1.5 }]);
+    expect('markLine' in series(gradientOption([ep(1, 0.5)], 4, null, LIGHT))[1]!).toBe(false);
+  });
+});
+
+describe('compare chart', () => {
+  const runs = [
+    { id: 'a', name: 'a', epochs: [ep(1, 0.5, { seconds: 10 }), ep(2, 0.7, { seconds: 10 })], group: 'lr 0.001' },
+    { id: 'b', name: 'b', epochs: [ep(1, 0.7, { seconds: 20 }), ep(2, 0.9, { seconds: 20 })], group: 'lr 0.001' },
+    { id: 'c', name: 'c', epochs: [ep(1, 0.2)], group: 'lr 0.1' },
+  ];
+  const base = { metric: 'valAcc' as const, x: 'epoch' as const, logY: false, smoothing: 0, grouped: false };
+
+  it('draws one line per run, by epoch or by elapsed time, smoothed', () => {
+    const s = series(compareOption(runs, base, LIGHT));
+    expect(s.map((x) => x.id)).toEqual(['a', 'b', 'c']);
+    expect(s[1]!.data).toEqual([[1, 0.7], [2, 0.9]]);
+    expect(runPoints(runs[1]!.epochs, { metric: 'valAcc', x: 'time', smoothing: 0 })).toEqual([[20, 0.7], [40, 0.9]]);
+    const smoothed = runPoints(runs[0]!.epochs, { metric: 'valAcc', x: 'epoch', smoothing: 0.5 });
+    expect(smoothed[1]![1]).toBeCloseTo((0.25 * 0.5 + 0.5 * 0.7) / 0.75, 12);
+    expect((compareOption(runs, { ...base, logY: true }, LIGHT).yAxis as { type: string }).type).toBe('log');
+  });
+
+  it('draws a mean line and a ± std band per group', () => {
+    const s = series(compareOption(runs, { ...base, grouped: true }, LIGHT));
+    expect(s.map((x) => `${x.type}:${x.name}`)).toEqual(['custom:lr 0.001 (n=2)', 'line:lr 0.001 (n=2)', 'custom:lr 0.1 (n=1)', 'line:lr 0.1 (n=1)']);
+    const mean = s[1]!.data as { value: [number, number]; std: number }[];
+    expect(mean[0]!.value[0]).toBe(1);
+    expect(mean[0]!.value[1]).toBeCloseTo(0.6, 12);
+    expect(mean[0]!.std).toBeCloseTo(Math.SQRT2 * 0.1, 12);
+    const band = s[0]!.data as number[][];
+    expect(band[1]![1]).toBeCloseTo(0.8 - Math.SQRT2 * 0.1, 12);
+    expect(band[1]![2]).toBeCloseTo(0.8 + Math.SQRT2 * 0.1, 12);
+  });
+
+  it('hides the legend and uses item tooltips with 100 runs', () => {
+    const many = Array.from({ length: 100 }, (_, i) => ({ id: `r${i}`, name: `r${i}`, epochs: Array.from({ length: 30 }, (_, e) => ep(e + 1, 0.5 + e / 100)) }));
+    const t0 = performance.now();
+    const o = compareOption(many, base, LIGHT);
+    expect(performance.now() - t0).toBeLessThan(50);
+    expect(series(o)).toHaveLength(100);
+    expect((o.legend as { show: boolean }).show).toBe(false);
+    expect((o.tooltip as { trigger: string }).trigger).toBe('item');
+  });
+});
+
+describe('sweep analysis', () => {
+  const cells = [
+    cell(0.001, 1.5, 0.918, 'best'),
+    cell(0.001, null, 0.915, 'tied'),
+    cell(0.01, 1.5, 0.9, 'worse'),
+    cell(0.01, null, 0.88, 'worse'),
+    cell(0.1, 1.5, null, 'untested'),
+  ];
+
+  it('plots val acc against lr, one line per clip value, no-clip first', () => {
+    const o = interactionOption(cells, 'bestValAcc', LIGHT);
+    expect((o.xAxis as { type: string }).type).toBe('log');
+    const s = series(o);
+    expect(s.map((x) => x.name)).toEqual(['no clip', 'clip 1.5']);
+    expect((s[1]!.data as { value: number[] }[]).map((d) => d.value)).toEqual([[0.001, 0.918], [0.01, 0.9]]);
+    expect(sortedClips(cells)).toEqual([null, 1.5]);
+  });
+
+  it('maps cells onto an lr × clip grid with the best and tied marked, seeds as dots', () => {
+    const trials = [trial(cells[0]!, 0, [0.9, 0.92]), trial(cells[0]!, 1, [0.91, 0.916]), trial(cells[2]!, 0, [0.9])];
+    const o = heatmapOption(cells, trials, 'bestValAcc', LIGHT);
+    expect((o.xAxis as { data: string[] }).data).toEqual(['0.001', '0.01', '0.1']);
+    expect((o.yAxis as { data: string[] }).data).toEqual(['none', '1.5']);
+    const [heat, dots] = series(o);
+    const best = (heat!.data as { value: unknown[]; label: { formatter(): string } }[])[0]!;
+    expect(best.value).toEqual([0, 1, 0.918]);
+    expect(best.label.formatter()).toBe('91.8% ★');
+    expect((heat!.data as { label: { formatter(): string } }[])[1]!.label.formatter()).toBe('91.5% =');
+    expect((heat!.data as { value: unknown[] }[])[4]!.value).toEqual([2, 1, '-']);
+    expect((dots!.data as { v: number }[]).map((d) => d.v)).toEqual([0.92, 0.916, 0.9]);
+    expect((o.visualMap as { min: number; max: number }).min).toBe(0.88);
+  });
+
+  it('lays every trial along lr, clip, seed and its accuracy', () => {
+    const trials = [trial(cells[0]!, 0, [0.9, 0.92]), trial(cells[3]!, 1, [0.85])];
+    const o = parallelOption({ trials }, 'finalValAcc', LIGHT);
+    expect((o.parallelAxis as { name: string }[]).map((a) => a.name)).toEqual(['lr', 'clip', 'seed', 'final val acc']);
+    expect(series(o)[0]!.data).toEqual([[0.001, '1.5', 0, 0.92], [0.01, 'none', 1, 0.85]]);
+  });
+
+  it('ranks the statistics table and names the best configuration', () => {
+    const rows = statsRows(cells, 'bestValAcc');
+    expect(rows.map((r) => r.verdict)).toEqual(['best', 'tied', 'worse', 'worse', 'untested']);
+    const detail = { stats: { alpha: 0.05, cells, best: { bestValAcc: cells[0]!.cellId, finalValAcc: null }, anova: { bestValAcc: [], finalValAcc: [] } } };
+    expect(bestConfig(detail, 'bestValAcc')!.summary).toBe('lr 0.001, clip 1.5: 91.80% ± 1.00% over 3 seeds; 1 other cell is statistically tied with it');
+    expect(bestConfig(detail, 'finalValAcc')).toBeNull();
+  });
+
+  it('slices by the other swept axes', () => {
+    const withPreset = [{ ...cells[0]!, preset: 'both' as const }, { ...cells[1]!, preset: 'shl' as const }];
+    expect(otherAxes(withPreset)).toEqual([{ key: 'preset', values: ['both', 'shl'] }]);
+    expect(sliceCells(withPreset, { preset: 'shl' }).map((c) => c.cellId)).toEqual([cells[1]!.cellId]);
+    expect(otherAxes(cells)).toEqual([]);
+  });
+
+  it('turns the best cell into a full-data run', () => {
+    const spec = SweepSpec.parse({ name: 'S', datasetId: 'd1', model: presetModel('both'), base: { lr: 0.001, epochs: 16, subset: { size: 10000 } }, axes: { lr: { values: [0.001] }, clip: [1.5] } });
+    const request = fullDataRun({ name: 'S', datasetId: 'd1', spec }, { lr: 0.001, clip: 1.5 }, (p) => presetModel(p));
+    expect(request.config).toMatchObject({ lr: 0.001, clipNorm: 1.5, subset: null, epochs: 16 });
+    expect(request.model).toEqual(spec.model);
+    expect(request.name).toBe('S: best (lr 0.001, clip 1.5) on full data');
+    expect(fullDataRun({ name: 'S', datasetId: 'd1', spec }, { lr: 0.01, clip: null, preset: 'shl' }, (p) => presetModel(p)).model.preset).toBe('shl');
+  });
+});

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { defaultForm, runRequest, sweepRequest } from '../../renderer/src/lib/trainForm';
+import { checkModel, insertLayer, layerSummary, moveLayer, removeLayer, updateLayer } from '../../renderer/src/lib/modelEditor';
+import { fieldErrors } from '../../renderer/src/lib/validation';
+import { TrainConfig } from '../../shared/domain';
+import { presetModel } from '../../shared/models';
+
+const model = presetModel('both');
+
+describe('train form', () => {
+  it('builds a valid run request from the defaults', () => {
+    const { errors, config } = runRequest({ ...defaultForm(), datasetId: 'd1' }, model);
+    expect(errors).toEqual({});
+    expect(TrainConfig.parse(config)).toMatchObject({ optimizer: 'adamw', lr: 0.001, clipNorm: 1.5, epochs: 16, batchSize: 64, subset: { size: 10000, mode: 'first' } });
+  });
+
+  it('says what is wrong per field, as the user types', () => {
+    const { errors } = runRequest({ ...defaultForm(), datasetId: 'd1', lr: '0', epochs: '1.5', batchSize: '', clip: '-1', subset: 'abc' }, model);
+    expect(errors).toEqual({ lr: 'must be greater than 0', epochs: 'must be a whole number', batchSize: 'required', clip: 'must be greater than 0', subset: 'must be a number' });
+    expect(runRequest({ ...defaultForm(), datasetId: '' }, null).errors).toMatchObject({ datasetId: 'pick a data set', model: 'pick a model' });
+    expect(runRequest({ ...defaultForm(), datasetId: 'd1', clipOn: false, clip: 'junk' }, model).errors).toEqual({});
+  });
+
+  it('expands sweep axes with a preview and builds the spec', () => {
+    const r = sweepRequest({ ...defaultForm(), datasetId: 'd1', clipList: '1.5, none, 0.5' }, model);
+    expect(r.errors).toEqual({});
+    expect(r.preview.lrs).toEqual([0.0005, 0.001, 0.005, 0.01, 0.05, 0.1]);
+    expect(r.preview.clips).toEqual([null, 0.5, 1.5]);
+    expect(r.spec!.axes).toEqual({ lr: { values: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1] }, clip: [null, 0.5, 1.5] });
+    expect(r.spec!.repeats).toBe(3);
+
+    const range = sweepRequest({ ...defaultForm(), datasetId: 'd1', lrMode: 'range', lrMin: '0.0001', lrMax: '0.1', lrPoints: '4' }, model);
+    expect(range.preview.lrs).toEqual([0.0001, 0.001, 0.01, 0.1]);
+    expect(range.spec!.axes.lr).toEqual({ range: { min: 0.0001, max: 0.1, points: 4 } });
+  });
+
+  it('refuses bad axes with readable messages', () => {
+    const r = sweepRequest({ ...defaultForm(), datasetId: 'd1', lrList: '0.1, x', clipList: '0', repeats: '0', concurrency: '100' }, model);
+    expect(r.spec).toBeNull();
+    expect(r.errors).toEqual({ lrList: '"x" is not a number', clipList: '0 must be greater than 0', repeats: 'must be at least 1', concurrency: 'a whole number from 1 to 64' });
+    const range = sweepRequest({ ...defaultForm(), datasetId: 'd1', lrMode: 'range', lrMin: '0.1', lrMax: '0.01', lrPoints: '0' }, model);
+    expect(range.errors).toMatchObject({ lrMax: 'must not be below the minimum', lrPoints: 'a whole number from 1 to 200' });
+  });
+
+  it('maps zod issues to fields', () => {
+    expect(fieldErrors(TrainConfig, { lr: -1, epochs: 0 })).toEqual({ lr: 'must be greater than 0', epochs: 'must be at least 1' });
+    expect(fieldErrors(TrainConfig, { lr: 0.1 })).toEqual({});
+  });
+});
+
+describe('layer-stack editor', () => {
+  it('adds, removes, reorders and edits layers, dropping the preset name', () => {
+    let spec = insertLayer(model, 2, 'dropout');
+    expect(spec.layers[2]).toEqual({ type: 'dropout', p: 0.5 });
+    expect(spec.preset).toBeUndefined();
+    spec = removeLayer(spec, 2);
+    expect(spec.layers).toEqual(model.layers);
+    spec = moveLayer(spec, 3, 2);
+    expect(spec.layers.slice(1, 4).map((l) => l.type)).toEqual(['linear', 'relu', 'batchnorm1d']);
+    spec = updateLayer(spec, 1, { units: 128 });
+    expect(spec.layers[1]).toEqual({ type: 'linear', units: 128, bias: true });
+    spec = updateLayer(spec, 1, { type: 'tanh' });
+    expect(spec.layers[1]).toEqual({ type: 'tanh' });
+    expect(removeLayer({ ...model, layers: [{ type: 'flatten' }] }, 0).layers).toHaveLength(1);
+    expect(insertLayer(model, 99, 'linear').layers.at(-1)).toEqual({ type: 'linear', units: 10, bias: true });
+  });
+
+  it('counts parameters live and names the layer that cannot be built', () => {
+    const ok = checkModel(model, [28, 28, 1], 10);
+    expect(ok.ok && ok.description.totalParams).toBe(784 * 256 + 256 + 512 + 256 * 256 + 256 + 512 + 256 * 10 + 10);
+    const noFlatten = checkModel({ ...model, layers: model.layers.slice(1) }, [28, 28, 1], 10);
+    expect(noFlatten).toMatchObject({ ok: false, layer: 0 });
+    const wrongOut = checkModel(model, [28, 28, 1], 26);
+    expect(wrongOut.ok).toBe(false);
+    expect(!wrongOut.ok && wrongOut.message).toMatch(/has 10 units but the data set has 26 classes/);
+    expect(layerSummary(model)).toBe('256 · BN · ReLU · Drop 0.5 · 256 · BN · ReLU · 10');
+  });
+});

@@ -68,7 +68,7 @@ describe('fused optimizer on wasm', () => {
     tf.tidy(() => void opt.apply([tf.onesLike(net.params[0]!.tensor)]));
     expect(net.params[0]!.tensor).toBe(w0); // same tensor, new values
     const after = tf.tidy(() => net.forward(x, { training: false }).dataSync().slice());
-    const expected = tf.tidy(() => tf.matMul(x, tf.tensor(net.params[0]!.tensor.dataSync().slice(), [6, 5])).dataSync().slice());
+    const expected = tf.tidy(() => tf.matMul(x, tf.tensor(net.params[0]!.tensor.dataSync().slice(), [5, 6]), false, true).dataSync().slice());
     expect(Array.from(after)).not.toEqual(Array.from(before));
     Array.from(after).forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
   });

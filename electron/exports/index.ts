@@ -65,7 +65,11 @@ export function exportModel(
 
   if (request.format === 'pytorch') {
     if (!shape) throw new ApiError('failed_precondition', `The data set of run ${run.name} is gone; its input shape is needed to write the model's code`);
-    const header = `# ${run.name} (Sweeplab run ${run.id}), exported by Sweeplab ${appVersion}\n# Input: float tensors [batch, ${shape.join(', ')}] (pixels / 255); output: class scores (logits).\n`;
+    const channelsLast =
+      shape[2] > 1
+        ? `# Channels last, as Sweeplab stores images: permute torchvision's [N, C, H, W] batches with x.permute(0, 2, 3, 1) first.\n`
+        : '';
+    const header = `# ${run.name} (Sweeplab run ${run.id}), exported by Sweeplab ${appVersion}\n# Input: float tensors [batch, ${shape.join(', ')}] (pixels / 255); output: class scores (logits).\n${channelsLast}`;
     files = [{ name: 'model.py', mimeType: 'text/x-python', content: Buffer.from(`${header}${toPyTorch(run.model, shape)}`, 'utf8') }];
   } else {
     if (!dataset) throw new ApiError('failed_precondition', `The data set of run ${run.name} is gone; its input shape is needed to build the model`);

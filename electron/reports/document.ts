@@ -499,69 +499,11 @@ function anovaTable(a: Anova): Content {
   };
 }
 
-function sweepContent(subject: LoadedSubject): Content[] {
+/** Heatmap, interaction plot, statistics, ANOVA, overfitting and the best cell's curves. */
+function sweepResults(subject: LoadedSubject, cells: CellStats[], bestCell: CellStats | null): Content[] {
   const { sweep, stats } = subject.sweep!;
   const spec = sweep.spec;
   const out: Content[] = [];
-  const cells = stats.cells;
-  const bestCell = cells.find((c) => c.cellId === stats.best.finalValAcc) ?? null;
-  const bestByPeak = cells.find((c) => c.cellId === stats.best.bestValAcc) ?? null;
-
-  // Overview and the answer first: a supervisor reads the best configuration before the method.
-  const lrs = sortedUnique(cells.map((c) => c.lr));
-  const clips = sortedUnique(cells.map((c) => c.clip));
-  const other = OTHER_AXES.filter((a) => spec.axes[a]?.length);
-  out.push(
-    heading('Sweep'),
-    keyValues([
-      ['Status', `${sweep.status}; ${sweep.trials.done} of ${cells.length * spec.repeats} trials done${sweep.trials.failed ? `, ${sweep.trials.failed} failed` : ''}`],
-      ['Learning rates', lrs.map(hyper).join(', ')],
-      ['Clip max-norms', clips.map(clipLabel).join(', ')],
-      ...other.map((a): [string, string] => [{ batchSize: 'Batch sizes', optimizer: 'Optimizers', weightDecay: 'Weight decays', preset: 'Models' }[a], (spec.axes[a] as unknown[]).join(', ')]),
-      ['Seeds per cell', `${spec.repeats} (seeds ${spec.base.seed}–${spec.base.seed + spec.repeats - 1})`],
-      ['Cells × seeds', `${cells.length} × ${spec.repeats} = ${cells.length * spec.repeats} trials of ${spec.base.epochs} epochs`],
-      ['Created', `${dateTime(sweep.createdAt)}${sweep.finishedAt ? `, finished ${dateTime(sweep.finishedAt)}` : ''}`],
-    ]),
-    note('Accuracy below is validation accuracy after the last epoch, as mean over the completed seeds of a cell, unless a column says otherwise.'),
-  );
-
-  out.push(heading('Best configuration'));
-  if (!bestCell) {
-    out.push(note('No trial has completed yet, so there is no best configuration.'));
-  } else {
-    const f = bestCell.finalValAcc;
-    const tied = cells.filter((c) => c.vsBest.finalValAcc.verdict === 'tied');
-    const untested = cells.filter((c) => c.vsBest.finalValAcc.verdict === 'untested' && c.cellId !== bestCell.cellId && c.finalValAcc.mean !== null);
-    const body: Content[] = [
-      { text: bestCell.label, style: 'bestLabel' },
-      {
-        text: [
-          { text: 'Final validation accuracy ', color: '#333333' },
-          { text: statsText(f), bold: true },
-          f.ci95 ? ` (95% CI ${pp(f.ci95[0])}–${pp(f.ci95[1])}%, ${f.n} seeds)` : ` (${f.n} seed${f.n === 1 ? '' : 's'}; a confidence interval needs 2)`,
-        ],
-      },
-      {
-        text: `Best-epoch validation accuracy ${statsText(bestCell.bestValAcc)}, peaking at epoch ${bestCell.bestEpoch.mean === null ? '–' : bestCell.bestEpoch.mean.toFixed(1)} on average; final training accuracy ${statsText(bestCell.finalTrainAcc)}.`,
-      },
-      {
-        text: tied.length
-          ? `Statistically tied with the best (Welch's t-test, Holm-corrected, α = ${stats.alpha}): ${tied.map((c) => c.label).join('; ')}.`
-          : untested.length
-            ? 'Too few seeds per cell to test whether other cells are tied with it (each cell needs 2 completed seeds).'
-            : `Every other cell is worse at α = ${stats.alpha} (Welch's t-test, Holm-corrected).`,
-      },
-    ];
-    if (bestByPeak && bestByPeak.cellId !== bestCell.cellId) {
-      body.push({ text: `By best-epoch validation accuracy instead, the best cell is ${bestByPeak.label} (${statsText(bestByPeak.bestValAcc)}).` });
-    }
-    out.push({
-      table: { widths: ['*'], body: [[{ stack: body, margin: [6, 5, 6, 5] }]] },
-      layout: { hLineColor: () => '#2e7d32', vLineColor: () => '#2e7d32', fillColor: () => '#f1f8f1' },
-      style: 'table',
-    });
-  }
-
   // Heatmap and interaction plot, one of each per combination of the other swept axes.
   const slices = new Map<string, CellStats[]>();
   for (const c of cells) {
@@ -687,6 +629,76 @@ function sweepContent(subject: LoadedSubject): Content[] {
       );
     }
   }
+
+  return out;
+}
+
+function sweepContent(subject: LoadedSubject): Content[] {
+  const { sweep, stats } = subject.sweep!;
+  const spec = sweep.spec;
+  const out: Content[] = [];
+  const cells = stats.cells;
+  const bestCell = cells.find((c) => c.cellId === stats.best.finalValAcc) ?? null;
+  const bestByPeak = cells.find((c) => c.cellId === stats.best.bestValAcc) ?? null;
+
+  // Overview and the answer first: a supervisor reads the best configuration before the method.
+  const lrs = sortedUnique(cells.map((c) => c.lr));
+  const clips = sortedUnique(cells.map((c) => c.clip));
+  const other = OTHER_AXES.filter((a) => spec.axes[a]?.length);
+  out.push(
+    heading('Sweep'),
+    keyValues([
+      ['Status', `${sweep.status}; ${sweep.trials.done} of ${cells.length * spec.repeats} trials done${sweep.trials.failed ? `, ${sweep.trials.failed} failed` : ''}`],
+      ['Learning rates', lrs.map(hyper).join(', ')],
+      ['Clip max-norms', clips.map(clipLabel).join(', ')],
+      ...other.map((a): [string, string] => [{ batchSize: 'Batch sizes', optimizer: 'Optimizers', weightDecay: 'Weight decays', preset: 'Models' }[a], (spec.axes[a] as unknown[]).join(', ')]),
+      ['Seeds per cell', `${spec.repeats} (seeds ${spec.base.seed}–${spec.base.seed + spec.repeats - 1})`],
+      ['Cells × seeds', `${cells.length} × ${spec.repeats} = ${cells.length * spec.repeats} trials of ${spec.base.epochs} epochs`],
+      ['Created', `${dateTime(sweep.createdAt)}${sweep.finishedAt ? `, finished ${dateTime(sweep.finishedAt)}` : ''}`],
+    ]),
+    note('Accuracy below is validation accuracy after the last epoch, as mean over the completed seeds of a cell, unless a column says otherwise.'),
+  );
+
+  out.push(heading('Best configuration'));
+  if (!bestCell) {
+    out.push(note('No trial has completed yet, so there is no best configuration.'));
+  } else {
+    const f = bestCell.finalValAcc;
+    const tied = cells.filter((c) => c.vsBest.finalValAcc.verdict === 'tied');
+    const untested = cells.filter((c) => c.vsBest.finalValAcc.verdict === 'untested' && c.cellId !== bestCell.cellId && c.finalValAcc.mean !== null);
+    const body: Content[] = [
+      { text: bestCell.label, style: 'bestLabel' },
+      {
+        text: [
+          { text: 'Final validation accuracy ', color: '#333333' },
+          { text: statsText(f), bold: true },
+          f.ci95 ? ` (95% CI ${pp(f.ci95[0])}–${pp(f.ci95[1])}%, ${f.n} seeds)` : ` (${f.n} seed${f.n === 1 ? '' : 's'}; a confidence interval needs 2)`,
+        ],
+      },
+      {
+        text: `Best-epoch validation accuracy ${statsText(bestCell.bestValAcc)}, peaking at epoch ${bestCell.bestEpoch.mean === null ? '–' : bestCell.bestEpoch.mean.toFixed(1)} on average; final training accuracy ${statsText(bestCell.finalTrainAcc)}.`,
+      },
+      {
+        text: tied.length
+          ? `Statistically tied with the best (Welch's t-test, Holm-corrected, α = ${stats.alpha}): ${tied.map((c) => c.label).join('; ')}.`
+          : untested.length
+            ? 'Too few seeds per cell to test whether other cells are tied with it (each cell needs 2 completed seeds).'
+            : `Every other cell is worse at α = ${stats.alpha} (Welch's t-test, Holm-corrected).`,
+      },
+    ];
+    if (bestByPeak && bestByPeak.cellId !== bestCell.cellId) {
+      body.push({ text: `By best-epoch validation accuracy instead, the best cell is ${bestByPeak.label} (${statsText(bestByPeak.bestValAcc)}).` });
+    }
+    out.push({
+      table: { widths: ['*'], body: [[{ stack: body, margin: [6, 5, 6, 5] }]] },
+      layout: { hLineColor: () => '#2e7d32', vLineColor: () => '#2e7d32', fillColor: () => '#f1f8f1' },
+      style: 'table',
+    });
+  }
+
+  const anyResult = cells.some((c) => c.finalValAcc.mean !== null);
+  if (anyResult) out.push(...sweepResults(subject, cells, bestCell));
+  else out.push(note('The heatmap, the interaction plot and the statistics appear once trials complete.'));
 
   // Trials that did not finish normally, so a reader knows what the statistics leave out.
   const troubled = subject.runs.filter(({ run }) => run.status === 'failed' || run.status === 'diverged');

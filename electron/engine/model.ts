@@ -25,7 +25,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerSpec, ModelSpec } from '../../shared/domain';
 import { describeModel } from '../../shared/models';
-import { prefersExplicitTranspose } from './backend';
+import { directMemory, prefersExplicitTranspose, type DirectMemory } from './backend';
 import { initBias, initWeights } from './init';
 import type { Rng } from './rng';
 
@@ -79,6 +79,8 @@ export class Network {
     inputShape: readonly [number, number, number],
     numClasses: number,
     initRng: Rng,
+    /** In-process tensor memory (wasm, cpu) for the few updates done in place; null: tfjs ops only. */
+    private readonly mem: DirectMemory | null = directMemory(),
   ) {
     const description = describeModel(spec, inputShape, numClasses);
     this.inputFeatures = description.inputFeatures;
@@ -250,7 +252,8 @@ export class Network {
     const outF = layer.units;
     // [out, in], PyTorch's layout (the init distributions depend on fan_in/fan_out only).
     const w = this.addParam(`${index}.weight`, [outF, inF], initWeights(layer.init ?? spec.init, inF, outF, rng));
-    const b = layer.bias ? this.addParam(`${index}.bias`, [outF], initBias(inF, outF, rng)) : -1;
+    // Vectors are stored as [n, 1] columns: they broadcast over the batch with no reshape kernel.
+    const b = layer.bias ? this.addParam(`${index}.bias`, [outF, 1], initBias(inF, outF, rng)) : -1;
     let hRow: tf.Tensor | null = null;
     let hCol: tf.Tensor | null = null;
     return {
@@ -260,12 +263,12 @@ export class Network {
           hRow = row;
         }
         const z = tf.matMul(this.params[w]!.tensor, h);
-        return b >= 0 ? tf.add(z, tf.reshape(this.params[b]!.tensor, [outF, 1])) : z;
+        return b >= 0 ? tf.add(z, this.params[b]!.tensor) : z;
       },
       backward: (dz, grads, need) => {
         // dW = dz·hᵀ with h as [batch, in]: the row-major input when we have it, else a transpose.
         grads[w] = hRow ? tf.matMul(dz, hRow) : this.explicitT ? tf.matMul(dz, tf.transpose(hCol!)) : tf.matMul(dz, hCol!, false, true);
-        if (b >= 0) grads[b] = tf.sum(dz, 1);
+        if (b >= 0) grads[b] = tf.sum(dz, 1, true);
         return need ? this.matMulTA(this.params[w]!.tensor, dz) : null;
       },
     };
@@ -277,11 +280,11 @@ export class Network {
    */
   private batchNorm(layer: Extract<LayerSpec, { type: 'batchnorm1d' }>, index: number, features: number): Layer {
     const { eps, momentum } = layer;
-    const gamma = this.addParam(`${index}.weight`, [features], new Float32Array(features).fill(1));
-    const beta = this.addParam(`${index}.bias`, [features], new Float32Array(features));
-    const rm = this.addBuffer(`${index}.running_mean`, [features], new Float32Array(features));
-    const rv = this.addBuffer(`${index}.running_var`, [features], new Float32Array(features).fill(1));
-    const column = (t: tf.Tensor) => tf.reshape(t, [features, 1]);
+    const col = [features, 1];
+    const gamma = this.addParam(`${index}.weight`, col, new Float32Array(features).fill(1));
+    const beta = this.addParam(`${index}.bias`, col, new Float32Array(features));
+    const rm = this.addBuffer(`${index}.running_mean`, col, new Float32Array(features));
+    const rv = this.addBuffer(`${index}.running_var`, col, new Float32Array(features).fill(1));
     let xhat: tf.Tensor | null = null;
     let invStd: tf.Tensor | null = null;
     return {
@@ -293,8 +296,7 @@ export class Network {
           if (!affine) {
             affine = tf.tidy(() => {
               const scale = tf.mul(g, tf.rsqrt(tf.add(this.buffers[rv]!.tensor, eps)));
-              const shift = tf.sub(bt, tf.mul(this.buffers[rm]!.tensor, scale));
-              return [column(scale), column(shift)] as [tf.Tensor, tf.Tensor];
+              return [scale, tf.sub(bt, tf.mul(this.buffers[rm]!.tensor, scale))] as [tf.Tensor, tf.Tensor];
             });
             if (this.evalAffine) this.evalAffine.set(index, [tf.keep(affine[0]), tf.keep(affine[1])]);
           }
@@ -305,27 +307,48 @@ export class Network {
         const mean = tf.mean(x, 1, true);
         const xc = tf.sub(x, mean);
         const variance = tf.mean(tf.square(xc), 1, true);
+        this.updateRunningStats(rm, rv, mean, variance, momentum, n > 1 ? n / (n - 1) : 1);
         invStd = tf.rsqrt(tf.add(variance, eps));
         xhat = tf.mul(xc, invStd);
-        // Running statistics live outside the step's tidy: keep the new ones, drop the old.
-        const unbias = n > 1 ? n / (n - 1) : 1;
-        this.setBuffer(rm, tf.keep(tf.add(tf.mul(this.buffers[rm]!.tensor, 1 - momentum), tf.mul(tf.reshape(mean, [features]), momentum))));
-        this.setBuffer(rv, tf.keep(tf.add(tf.mul(this.buffers[rv]!.tensor, 1 - momentum), tf.mul(tf.reshape(variance, [features]), momentum * unbias))));
-        return tf.add(tf.mul(xhat, column(g)), column(bt));
+        return tf.add(tf.mul(xhat, g), bt);
       },
       backward: (dy, grads, need) => {
         const n = dy.shape[1]!;
-        const dgamma = tf.sum(tf.mul(dy, xhat!), 1);
-        const dbeta = tf.sum(dy, 1);
+        const dgamma = tf.sum(tf.mul(dy, xhat!), 1, true);
+        const dbeta = tf.sum(dy, 1, true);
         grads[gamma] = dgamma;
         grads[beta] = dbeta;
         if (!need) return null;
         // dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy·x̂)), with mean(dy) = dβ/n, mean(dy·x̂) = dγ/n.
-        const k = tf.mul(column(this.params[gamma]!.tensor), invStd!);
-        const centred = tf.sub(tf.sub(dy, column(tf.div(dbeta, n))), tf.mul(xhat!, column(tf.div(dgamma, n))));
+        const k = tf.mul(this.params[gamma]!.tensor, invStd!);
+        const centred = tf.sub(tf.sub(dy, tf.div(dbeta, n)), tf.mul(xhat!, tf.div(dgamma, n)));
         return tf.mul(centred, k);
       },
     };
+  }
+
+  /**
+   * running = (1 − momentum)·running + momentum·batch (variance unbiased by n/(n−1)), as PyTorch.
+   * Where tensor memory is in-process this is a JS loop over 2×features floats in place; it would
+   * otherwise be 7 small kernels per BatchNorm layer and step.
+   */
+  private updateRunningStats(rm: number, rv: number, mean: tf.Tensor, variance: tf.Tensor, momentum: number, unbias: number): void {
+    const mem = this.mem;
+    const rmT = this.buffers[rm]!.tensor;
+    const rvT = this.buffers[rv]!.tensor;
+    if (mem) {
+      const [a, b, m, v] = [mem.f32(rmT), mem.f32(rvT), mem.f32(mean), mem.f32(variance)];
+      for (let j = 0; j < a.length; j++) {
+        a[j] = (1 - momentum) * a[j]! + momentum * m[j]!;
+        b[j] = (1 - momentum) * b[j]! + momentum * unbias * v[j]!;
+      }
+      mem.changed(rmT);
+      mem.changed(rvT);
+      return;
+    }
+    // Running statistics live outside the step's tidy: keep the new ones, drop the old.
+    this.setBuffer(rm, tf.keep(tf.add(tf.mul(rmT, 1 - momentum), tf.mul(mean, momentum))));
+    this.setBuffer(rv, tf.keep(tf.add(tf.mul(rvT, 1 - momentum), tf.mul(variance, momentum * unbias))));
   }
 
   /** Inverted dropout (PyTorch): keep with probability 1 − p, scale kept values by 1/(1 − p). */

@@ -89,7 +89,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   const features = featuresOf(data);
   const numClasses = data.numClasses;
-  const net = new Network(model, data.shape, numClasses, Rng.seeded(config.seed, Streams.init));
+  const net = new Network(model, data.shape, numClasses, Rng.seeded(config.seed, Streams.init), mem);
   const optimizer = new Optimizer(config, net, mem);
   const shuffleRng = Rng.seeded(config.seed, Streams.shuffle);
   const dropoutRng = Rng.seeded(config.seed, Streams.dropout);

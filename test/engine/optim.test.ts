@@ -91,9 +91,9 @@ describe('clipScale', () => {
 });
 
 describe('BatchNorm1d', () => {
-  it('normalises by batch stats and updates running stats as PyTorch (momentum 0.1, unbiased var)', () => {
+  it.each([['in place', true], ['tfjs ops', false]])('normalises by batch stats and updates running stats as PyTorch (momentum 0.1, unbiased var; %s)', (_name, inPlace) => {
     const spec = ModelSpec.parse({ layers: [{ type: 'flatten' }, { type: 'linear', units: 2, bias: false }, { type: 'batchnorm1d' }] });
-    const net = new Network(spec, [1, 2, 1], 2, Rng.seeded(0, 1));
+    const net = new Network(spec, [1, 2, 1], 2, Rng.seeded(0, 1), inPlace ? directMemory() : null);
     net.setParam(0, tf.tensor2d([[1, 0], [0, 1]])); // identity: BN sees the input
     const x = tf.tensor2d([[1, 2], [3, 6], [5, 10]]);
     const y = tf.tidy(() => net.forward(x, { training: true, dropoutRng: Rng.seeded(0, 3) }).arraySync() as number[][]);

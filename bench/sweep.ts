@@ -15,7 +15,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -40,6 +40,7 @@ const rates = arg('rates', '0.0005,0.001,0.005,0.01,0.05,0.1').split(',').map(Nu
 const subset = Number(arg('subset', '10000'));
 const concurrency = Number(arg('concurrency', '2'));
 const threads = Number(arg('threads', '1'));
+const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
 if (!Number.isInteger(epochs) || epochs < 1) throw new Error('--epochs must be a positive integer');
 if (!rates.length || rates.some((r) => !(r > 0))) throw new Error('--rates must be positive numbers, comma-separated');
 
@@ -72,7 +73,7 @@ async function call<T>(rt: Runtime, method: string, request: unknown): Promise<T
   return result.value as T;
 }
 
-async function timeSweep(rt: Runtime, datasetId: string, pool: number): Promise<{ seconds: number; sweep: Sweep; finals: number[] }> {
+async function timeSweep(rt: Runtime, datasetId: string, pool: number): Promise<{ seconds: number; sweep: Sweep; finals: number[]; epochSeconds: number }> {
   const spec: SweepSpecInput = {
     name: `bench lr sweep, ${pool} at a time`,
     datasetId,
@@ -85,11 +86,18 @@ async function timeSweep(rt: Runtime, datasetId: string, pool: number): Promise<
   const sweep = await call<Sweep>(rt, 'sweeps.create', { spec, concurrency: pool });
   const done = await rt.scheduler.waitUntilIdle(sweep.id);
   const seconds = (performance.now() - t0) / 1000;
-  const detail = await call<{ trials: { lr: number; status: string; epochs: { valAcc: number }[] }[] }>(rt, 'sweeps.show', { id: sweep.id });
+  const detail = await call<{ trials: { lr: number; status: string; epochs: { valAcc: number; seconds: number }[] }[] }>(rt, 'sweeps.show', { id: sweep.id });
   const failed = detail.trials.filter((t) => t.status !== 'completed' && t.status !== 'diverged');
   if (failed.length) throw new Error(`${failed.length} trials did not complete: ${failed.map((t) => t.status).join(', ')}`);
   const finals = rates.map((lr) => detail.trials.find((t) => t.lr === lr)?.epochs.at(-1)?.valAcc ?? NaN);
-  return { seconds, sweep: done, finals };
+  // Median seconds per epoch inside the trainers: if it doubles in the pool, the trainers were
+  // fighting for one core (other load on the machine), not waiting on the scheduler.
+  return { seconds, sweep: done, finals, epochSeconds: median(detail.trials.flatMap((t) => t.epochs.map((e) => e.seconds))) };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 function torchLoop(data: string): { seconds: number; finals: number[] } | string {
@@ -123,12 +131,12 @@ async function main(): Promise<void> {
     );
     const pool = await timeSweep(rt, dataset.id, concurrency);
     const backend = rt.store.runs.list({ sweepId: pool.sweep.id, limit: 1 }).items[0]?.backend ?? '?';
-    console.log(`  Sweeplab pool of ${concurrency} (${backend}): ${pool.seconds.toFixed(1)} s`);
+    console.log(`  Sweeplab pool of ${concurrency} (${backend}): ${pool.seconds.toFixed(1)} s (median ${pool.epochSeconds.toFixed(2)} s per trial-epoch)`);
     let serial: Awaited<ReturnType<typeof timeSweep>> | null = null;
     if (!flag('skip-serial')) {
       serial = await timeSweep(rt, dataset.id, 1);
-      console.log(`  Sweeplab one at a time:        ${serial.seconds.toFixed(1)} s`);
-      console.log(`  pool speed-up: ${(serial.seconds / pool.seconds).toFixed(2)}x (target ≥ 1.7x on 2 cores)`);
+      console.log(`  Sweeplab one at a time:        ${serial.seconds.toFixed(1)} s (median ${serial.epochSeconds.toFixed(2)} s per trial-epoch)`);
+      console.log(`  pool speed-up: ${(serial.seconds / pool.seconds).toFixed(2)}x (target ≥ 1.7x on 2 cores; load average now ${load()})`);
     }
     const torch = flag('skip-torch') ? 'skipped (--skip-torch)' : torchLoop(source);
     if (typeof torch === 'string') console.log(`  PyTorch seed_loop.py per rate: ${torch}`);

@@ -5,8 +5,9 @@
  * no dropout).
  *
  * The engine keeps its weights PyTorch-style by layer index (`<i>.weight`, `<i>.bias`,
- * `<i>.running_mean`, `<i>.running_var`) with Linear weights as [in, out] — the same layout as a
- * Keras Dense kernel, so they are written as they are. BatchNorm's momentum is converted to Keras's
+ * `<i>.running_mean`, `<i>.running_var`), Linear weights as [out, in] like nn.Linear (older
+ * checkpoints: [in, out]) and vectors as [n, 1] columns; a Keras Dense kernel is [in, out], so
+ * weights are transposed where stored [out, in]. BatchNorm's momentum is converted to Keras's
  * convention (keep-rate: 1 − PyTorch's momentum); it only matters if the model is trained further.
  *
  * The model takes images of shape [batch, h, w, c] scaled to [0, 1] (pixel / 255), as the app
@@ -68,22 +69,53 @@ export function toTfjs(run: Pick<Run, 'id' | 'name' | 'model'>, dataset: Dataset
   const model: ModelSpec = run.model;
   const description = describeModel(model, dataset.shape, dataset.numClasses);
   const tensors = new Map([...weights.params, ...weights.buffers].map((t) => [t.name, t]));
-  const take = (name: string, shape: number[]): WeightTensor => {
+  const squeeze = (shape: number[]) => shape.filter((d) => d !== 1);
+  const sameShape = (a: number[], b: number[]) => squeeze(a).join() === squeeze(b).join();
+  const get = (name: string, size: number, want: number[]): WeightTensor => {
     const t = tensors.get(name);
     if (!t) throw new ApiError('failed_precondition', `the checkpoint has no tensor ${name} for this model`);
-    const size = shape.reduce((a, b) => a * b, 1);
     if (t.values.length !== size) {
-      throw new ApiError('failed_precondition', `checkpoint tensor ${name} has ${t.values.length} values, the model needs [${shape.join(', ')}]`);
+      throw new ApiError('failed_precondition', `checkpoint tensor ${name} has ${t.values.length} values, the model needs [${want.join(', ')}]`);
     }
-    if (t.shape.join() === shape.join()) return t;
-    // A [out, in] matrix (PyTorch's nn.Linear layout) becomes the [in, out] Dense kernel.
-    if (shape.length === 2 && t.shape.length === 2 && t.shape[0] === shape[1] && t.shape[1] === shape[0]) {
-      const [rows, cols] = t.shape as [number, number];
-      const out = new Float32Array(size);
-      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = t.values[r * cols + c]!;
-      return { name, shape, values: out };
+    return t;
+  };
+
+  // The engine's Linear weights have been stored [in, out] (Keras's kernel layout) and [out, in]
+  // (PyTorch's); the checkpoint's shapes say which, but only a non-square layer can tell. All
+  // layers of a checkpoint share one layout, so it is read off the first non-square one; with
+  // none, the engine's present layout ([out, in]) is assumed.
+  let weightsOutIn = true;
+  {
+    let inF = describeModel(model, dataset.shape, dataset.numClasses).inputFeatures;
+    for (const [i, layer] of model.layers.entries()) {
+      if (layer.type !== 'linear') continue;
+      const t = tensors.get(`${i}.weight`);
+      if (t && inF !== layer.units && t.shape.length === 2) {
+        weightsOutIn = t.shape[0] === layer.units;
+        break;
+      }
+      inF = layer.units;
     }
-    throw new ApiError('failed_precondition', `checkpoint tensor ${name} has shape [${t.shape.join(', ')}], the model needs [${shape.join(', ')}]`);
+  }
+
+  /** A vector (bias, BatchNorm): any shape with these many values in order ([n], [n, 1], [1, n]). */
+  const vector = (name: string, n: number): WeightTensor => {
+    const t = get(name, n, [n]);
+    if (!sameShape(t.shape, [n])) throw new ApiError('failed_precondition', `checkpoint tensor ${name} has shape [${t.shape.join(', ')}], the model needs ${n} values`);
+    return { name, shape: [n], values: t.values };
+  };
+
+  /** A Dense kernel [in, out] from the checkpoint's weight, transposed from [out, in] where stored so. */
+  const kernel = (name: string, inF: number, outF: number): WeightTensor => {
+    const t = get(name, inF * outF, [inF, outF]);
+    const stored = weightsOutIn ? [outF, inF] : [inF, outF];
+    if (t.shape.join() !== stored.join()) {
+      throw new ApiError('failed_precondition', `checkpoint tensor ${name} has shape [${t.shape.join(', ')}], expected [${stored.join(', ')}]`);
+    }
+    if (!weightsOutIn) return { name, shape: [inF, outF], values: t.values };
+    const out = new Float32Array(inF * outF);
+    for (let o = 0; o < outF; o++) for (let k = 0; k < inF; k++) out[k * outF + o] = t.values[o * inF + k]!;
+    return { name, shape: [inF, outF], values: out };
   };
 
   const layers: KerasLayer[] = [];
@@ -129,8 +161,8 @@ export function toTfjs(run: Pick<Run, 'id' | 'name' | 'model'>, dataset: Dataset
             bias_constraint: null,
           },
         });
-        addWeight(`${name}/kernel`, take(`${i}.weight`, [features, layer.units]));
-        if (layer.bias) addWeight(`${name}/bias`, take(`${i}.bias`, [layer.units]));
+        addWeight(`${name}/kernel`, kernel(`${i}.weight`, features, layer.units));
+        if (layer.bias) addWeight(`${name}/bias`, vector(`${i}.bias`, layer.units));
         features = layer.units;
         break;
       }
@@ -157,10 +189,10 @@ export function toTfjs(run: Pick<Run, 'id' | 'name' | 'model'>, dataset: Dataset
             gamma_constraint: null,
           },
         });
-        addWeight(`${name}/gamma`, take(`${i}.weight`, [features]));
-        addWeight(`${name}/beta`, take(`${i}.bias`, [features]));
-        addWeight(`${name}/moving_mean`, take(`${i}.running_mean`, [features]), false);
-        addWeight(`${name}/moving_variance`, take(`${i}.running_var`, [features]), false);
+        addWeight(`${name}/gamma`, vector(`${i}.weight`, features));
+        addWeight(`${name}/beta`, vector(`${i}.bias`, features));
+        addWeight(`${name}/moving_mean`, vector(`${i}.running_mean`, features), false);
+        addWeight(`${name}/moving_variance`, vector(`${i}.running_var`, features), false);
         break;
       }
       case 'dropout':

@@ -3,6 +3,11 @@
  *
  *   npm run bench -- [--epochs 1] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu] [--threads N]
  *
+ * --threads is PyTorch's thread count (default: all CPUs, as seed_loop.py). Ours is one thread:
+ * tfjs-backend-wasm's multithreaded build is disabled in Node (tfjs issue #3830); forcing it takes a
+ * patched init, and its pool is capped at logical cores / 2 (1 here). Measured on this machine with
+ * 2 threads forced: no faster. Sweeps get their parallelism from one trainer process per core.
+ *
  * The notebook's `both` model (BatchNorm + dropout), batch 64, AdamW lr 1e-3, clip 1.5, on the 60k
  * Fashion-MNIST training images from /usr/share/datasets/fashion-mnist (IDX .gz; a synthetic set of
  * the same shape when that folder is absent); train accuracy on the full 60k and validation on the
@@ -80,11 +85,10 @@ async function runOurs(datasetDir: string, checkpointDir: string): Promise<{ epo
   const config = TrainConfig.parse({ optimizer: 'adamw', lr: 0.001, clipNorm: 1.5, batchSize: 64, epochs, seed: 0, trainAccOn: 'full', backend });
   const figures: EpochFigures[] = [];
   let used = '?';
-  const env = { ...process.env, SWEEPLAB_WASM_THREADS: String(threads) };
   const handle = startTrainer(
     { runId: 'bench', model: presetModel('both', 10), config, datasetDir, checkpointDir, resume: false },
     {
-      fork: nodeForkTrainer({ env }),
+      fork: nodeForkTrainer(),
       onMessage: (m) => {
         if (m.type === 'started') used = m.backend;
         if (m.type === 'log') console.log(`  [trainer ${m.level}] ${m.message}`);
@@ -130,7 +134,7 @@ function fmt(f: EpochFigures): string {
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 async function main(): Promise<void> {
-  console.log(`bench: model both, batch 64, AdamW 1e-3, clip 1.5, ${epochs} epoch(s), backend ${backend}, threads ${threads}, ${cpus().length} CPUs, Node ${process.version}`);
+  console.log(`bench: model both, batch 64, AdamW 1e-3, clip 1.5, ${epochs} epoch(s), backend ${backend}, PyTorch threads ${threads}, ${cpus().length} CPUs, Node ${process.version}`);
   const data = await loadFashion();
   console.log(`data: ${data.real ? FASHION : 'synthetic (Fashion-MNIST not found)'}: ${data.train.count} train, ${data.test.count} test`);
   const work = mkdtempSync(join(tmpdir(), 'sweeplab-bench-'));

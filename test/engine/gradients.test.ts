@@ -18,8 +18,8 @@ const N = 6;
 const SHAPE: [number, number, number] = [2, 2, 1];
 const C = 3;
 
-function setup(middle: LayerSpec[]) {
-  const spec = ModelSpec.parse({ init: { kind: 'xavier_uniform' }, layers: [{ type: 'flatten' }, { type: 'linear', units: 5 }, ...middle, { type: 'linear', units: C }] });
+function setup(middle: LayerSpec[], before: LayerSpec[] = []) {
+  const spec = ModelSpec.parse({ init: { kind: 'xavier_uniform' }, layers: [...before, { type: 'flatten' }, { type: 'linear', units: 5 }, ...middle, { type: 'linear', units: C }] });
   const net = new Network(spec, SHAPE, C, Rng.seeded(3, 1));
   const data = Rng.seeded(4, 0);
   const x = tf.tensor2d(Array.from({ length: N * 4 }, () => data.uniform(-1.5, 1.5)), [N, 4]);
@@ -41,8 +41,8 @@ function setup(middle: LayerSpec[]) {
   return { net, loss, analytic };
 }
 
-function checkAll(middle: LayerSpec[]) {
-  const { net, loss, analytic } = setup(middle);
+function checkAll(middle: LayerSpec[], before: LayerSpec[] = []) {
+  const { net, loss, analytic } = setup(middle, before);
   const grads = analytic();
   let checked = 0;
   net.params.forEach((p, i) => {
@@ -75,6 +75,8 @@ describe('backward vs finite differences', () => {
   it('GELU', () => checkAll([{ type: 'gelu' }]));
   it('BatchNorm1d (batch statistics)', () => checkAll([{ type: 'batchnorm1d', eps: 1e-5, momentum: 0.1 }, { type: 'tanh' }]));
   it('Dropout (fixed mask)', () => checkAll([{ type: 'tanh' }, { type: 'dropout', p: 0.4 }]));
+  it('elementwise layers before Flatten (the first Linear then transposes its input itself)', () =>
+    checkAll([{ type: 'relu' }], [{ type: 'dropout', p: 0.25 }, { type: 'sigmoid' }]));
   it('a notebook-like stack', () =>
     checkAll([{ type: 'batchnorm1d', eps: 1e-5, momentum: 0.1 }, { type: 'relu' }, { type: 'dropout', p: 0.5 }, { type: 'linear', units: 4, bias: true }, { type: 'batchnorm1d', eps: 1e-5, momentum: 0.1 }, { type: 'gelu' }]));
 });

@@ -38,8 +38,8 @@ export function exportData(store: Store, request: z.output<typeof DataExportSche
 }
 
 /**
- * Where a run's checkpoint.bin lives: one folder per run under the data folder (the run manager
- * hands the same folder to the trainer process).
+ * Where a run's checkpoint.bin lives: one folder per run under the data folder, the folder
+ * RunExecutor.checkpointDir (electron/runs/executor.ts) hands the trainer process.
  */
 export function runCheckpointDir(dataDir: string, runId: string): string {
   return join(dataDir, 'checkpoints', runId);

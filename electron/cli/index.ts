@@ -85,7 +85,8 @@ export async function main(argv: string[]): Promise<number> {
   const { program, ctx } = buildProgram();
   try {
     await program.parseAsync(argv);
-    return 0;
+    // A command may set process.exitCode itself (a cancelled run exits 1 after its summary).
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version exit with 0; usage errors were already printed by commander.

@@ -133,3 +133,12 @@ describe('store', () => {
     expect(store.sweeps.update(sweep.id, { status: 'running' })?.status).toBe('running');
   });
 });
+
+describe('ids', () => {
+  it('are 12 letters and digits, never starting with a dash, and do not repeat', async () => {
+    const { newId } = await import('../../electron/store/ids');
+    const ids = Array.from({ length: 5000 }, () => newId());
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9]{12}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});

@@ -62,10 +62,15 @@ export function useHistory() {
     void fetchPage(0).then(() => ensureRange(0, lastRange[1] - lastRange[0]));
   }
 
+  // Typing in a filter field waits for a pause; a click on a column header does not.
   let debounce: ReturnType<typeof setTimeout> | undefined;
+  let immediate = false;
   watch(query, () => {
     clearTimeout(debounce);
-    debounce = setTimeout(reset, 150);
+    if (immediate) {
+      immediate = false;
+      reset();
+    } else debounce = setTimeout(reset, 150);
   });
 
   /** Refetches the cached pages in place (new or deleted runs shift rows). */
@@ -105,6 +110,7 @@ export function useHistory() {
   });
 
   function setSort(key: SortKey): void {
+    immediate = true;
     if (sort.value === key) order.value = order.value === 'desc' ? 'asc' : 'desc';
     else {
       sort.value = key;

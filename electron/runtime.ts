@@ -2,10 +2,10 @@
  * Builds one running Sweeplab back end (store, events, data sets, runs) for a process: the
  * Electron main process, `sweeplab serve`, or a CLI command. Domain code only; no transport here.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { openStore, type Store } from './store';
 import { createService, EventBus, type Service, type ServiceContext } from './service';
 import { appRoot } from './paths';
@@ -39,28 +39,25 @@ export interface Runtime {
 /**
  * The compute backends this install has, best first, found without loading them: loading
  * libtensorflow into the main process only to list it would cost memory the trainers want.
+ * A tfjs-node package counts only with its native binding built (tfjs_binding.node under lib/napi-vN):
+ * its install downloads libtensorflow, and where that failed the package is there but unusable.
  */
 export function installedBackends(): BackendName[] {
   const resolvePackage = createRequire(import.meta.url).resolve;
-  const has = (pkg: string) => {
+  const usable = (pkg: string) => {
     try {
-      resolvePackage(pkg);
-      return true;
+      const lib = join(dirname(resolvePackage(`${pkg}/package.json`)), 'lib');
+      return readdirSync(lib).some((d) => d.startsWith('napi-v') && existsSync(join(lib, d, 'tfjs_binding.node')));
     } catch {
       return false;
     }
   };
   return [
-    ...(has('@tensorflow/tfjs-node-gpu') ? (['tensorflow-gpu'] as const) : []),
-    ...(has('@tensorflow/tfjs-node') ? (['tensorflow'] as const) : []),
+    ...(usable('@tensorflow/tfjs-node-gpu') ? (['tensorflow-gpu'] as const) : []),
+    ...(usable('@tensorflow/tfjs-node') ? (['tensorflow'] as const) : []),
     'wasm',
     'cpu',
   ];
-}
-
-export function appVersion(): string {
-  const pkg = JSON.parse(readFileSync(join(appRoot(), 'package.json'), 'utf8')) as { version: string };
-  return pkg.version;
 }
 
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {

@@ -60,6 +60,11 @@ export function installedBackends(): BackendName[] {
   ];
 }
 
+export function appVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(appRoot(), 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   mkdirSync(options.dataDir, { recursive: true });
   const store = openStore(options.dataDir);

@@ -56,6 +56,14 @@ export function makeUploader(): (key: string, size: number) => Float32Array {
 interface Layer {
   /** `x` is feature-major [features, batch]; `xRow` the same values as [batch, features] when known. */
   forward(x: tf.Tensor, mode: ForwardMode, xRow: tf.Tensor | null): tf.Tensor;
+  /**
+   * Eval mode runs row-major ([batch, features]), where a weight's XNNPACK operator (packed
+   * weights) is built once per evaluation pass and reused for every batch, instead of packing each
+   * [features, batch] input: that halves evaluation time. Layers without these are elementwise
+   * (forward() works in either layout) or the identity in eval (Dropout, Flatten).
+   */
+  evalConstants?(): tf.Tensor[];
+  evalRow?(x: tf.Tensor, constants: tf.Tensor[]): tf.Tensor;
   /** Gradient w.r.t. the input (null when no earlier layer needs it); writes param grads into `grads`. */
   backward(dy: tf.Tensor, grads: tf.Tensor[], needInput: boolean): tf.Tensor | null;
 }
@@ -71,8 +79,8 @@ export class Network {
   private readonly needInputGrad: boolean[] = [];
   private readonly explicitT: boolean;
   private readonly upload = makeUploader();
-  /** Per-BatchNorm eval affine (scale, shift), cached between beginEval() and endEval(). */
-  private evalAffine: Map<number, [tf.Tensor, tf.Tensor]> | null = null;
+  /** Per-layer eval constants (transposed weights, BatchNorm affine), kept between beginEval() and endEval(). */
+  private evalCache: (tf.Tensor[] | null)[] | null = null;
 
   constructor(
     readonly spec: ModelSpec,
@@ -124,6 +132,14 @@ export class Network {
 
   /** [batch, classes] logits for a flat [batch, features] input. Training mode caches what backward() needs. */
   forward(x: tf.Tensor, mode: ForwardMode): tf.Tensor {
+    if (!mode.training) {
+      const constants = this.evalCache ?? this.evalConstants();
+      let out = x;
+      this.layers.forEach((layer, i) => {
+        out = layer.evalRow ? layer.evalRow(out, constants[i]!) : layer.forward(out, mode, null);
+      });
+      return out;
+    }
     let h = tf.transpose(x);
     // The row-major input stays valid through Flatten only; the first Linear uses it for dW.
     let row: tf.Tensor | null = x;
@@ -144,19 +160,20 @@ export class Network {
     return grads;
   }
 
-  /** Precomputes BatchNorm's eval-mode affine once for a whole evaluation pass. */
+  private evalConstants(): (tf.Tensor[] | null)[] {
+    return this.layers.map((layer) => (layer.evalConstants ? layer.evalConstants() : null));
+  }
+
+  /** Precomputes the eval-mode constants once for a whole evaluation pass. */
   beginEval(): void {
     this.endEval();
-    this.evalAffine = new Map();
+    this.evalCache = this.evalConstants().map((c) => (c ? c.map((t) => tf.keep(t)) : null));
   }
 
   endEval(): void {
-    if (!this.evalAffine) return;
-    for (const [scale, shift] of this.evalAffine.values()) {
-      scale.dispose();
-      shift.dispose();
-    }
-    this.evalAffine = null;
+    if (!this.evalCache) return;
+    for (const c of this.evalCache) c?.forEach((t) => t.dispose());
+    this.evalCache = null;
   }
 
   dispose(): void {
@@ -265,6 +282,11 @@ export class Network {
         const z = tf.matMul(this.params[w]!.tensor, h);
         return b >= 0 ? tf.add(z, this.params[b]!.tensor) : z;
       },
+      evalConstants: () => {
+        const wt = tf.transpose(this.params[w]!.tensor);
+        return b >= 0 ? [wt, tf.reshape(this.params[b]!.tensor, [1, outF])] : [wt];
+      },
+      evalRow: (x, [wt, bias]) => (bias ? tf.add(tf.matMul(x, wt!), bias) : tf.matMul(x, wt!)),
       backward: (dz, grads, need) => {
         // dW = dz·hᵀ with h as [batch, in]: the row-major input when we have it, else a transpose.
         grads[w] = hRow ? tf.matMul(dz, hRow) : this.explicitT ? tf.matMul(dz, tf.transpose(hCol!)) : tf.matMul(dz, hCol!, false, true);
@@ -291,17 +313,7 @@ export class Network {
       forward: (x, mode) => {
         const g = this.params[gamma]!.tensor;
         const bt = this.params[beta]!.tensor;
-        if (!mode.training) {
-          let affine = this.evalAffine?.get(index);
-          if (!affine) {
-            affine = tf.tidy(() => {
-              const scale = tf.mul(g, tf.rsqrt(tf.add(this.buffers[rv]!.tensor, eps)));
-              return [scale, tf.sub(bt, tf.mul(this.buffers[rm]!.tensor, scale))] as [tf.Tensor, tf.Tensor];
-            });
-            if (this.evalAffine) this.evalAffine.set(index, [tf.keep(affine[0]), tf.keep(affine[1])]);
-          }
-          return tf.add(tf.mul(x, affine[0]), affine[1]);
-        }
+        if (!mode.training) throw new Error('BatchNorm eval runs row-major (evalRow)');
         const n = x.shape[1]!;
         // Statistics over the batch: the inner axis in this layout.
         const mean = tf.mean(x, 1, true);
@@ -312,6 +324,13 @@ export class Network {
         xhat = tf.mul(xc, invStd);
         return tf.add(tf.mul(xhat, g), bt);
       },
+      evalConstants: () =>
+        tf.tidy(() => {
+          const scale = tf.mul(this.params[gamma]!.tensor, tf.rsqrt(tf.add(this.buffers[rv]!.tensor, eps)));
+          const shift = tf.sub(this.params[beta]!.tensor, tf.mul(this.buffers[rm]!.tensor, scale));
+          return [tf.reshape(scale, [1, features]), tf.reshape(shift, [1, features])];
+        }),
+      evalRow: (x, [scale, shift]) => tf.add(tf.mul(x, scale!), shift!),
       backward: (dy, grads, need) => {
         const n = dy.shape[1]!;
         const dgamma = tf.sum(tf.mul(dy, xhat!), 1, true);

@@ -45,7 +45,7 @@ export function gradientOption(epochs: readonly EpochMetrics[], totalEpochs: num
     tooltip: { trigger: 'axis', valueFormatter: (v) => (typeof v === 'number' ? v.toFixed(3) : String(v)) },
     xAxis: { type: 'value', name: 'epoch', nameLocation: 'middle', nameGap: 22, min: 0.5, max: Math.max(totalEpochs, epochs.length, 2) + 0.5, minInterval: 1, ...axis, splitLine: { show: false }, axisLabel: { color: theme.muted, formatter: (v: number) => (Number.isInteger(v) ? String(v) : '') } },
     yAxis: [
-      { type: 'value', scale: true, ...axis },
+      { type: 'value', min: 0, ...axis },
       { type: 'value', min: 0, max: 1, axisLabel: { color: theme.muted, formatter: pct }, splitLine: { show: false } },
     ],
     series: [
@@ -57,7 +57,7 @@ export function gradientOption(epochs: readonly EpochMetrics[], totalEpochs: num
         color: colorAt(0),
         showSymbol: epochs.length < 40,
         ...(clipNorm !== null
-          ? { markLine: { symbol: 'none', silent: true, label: { formatter: `clip ${clipNorm}`, color: theme.muted }, lineStyle: { color: colorAt(2), type: 'dashed' }, data: [{ yAxis: clipNorm }] } }
+          ? { markLine: { symbol: 'none', silent: true, label: { formatter: `clip ${clipNorm}`, color: theme.muted, position: 'insideStartTop' }, lineStyle: { color: colorAt(2), type: 'dashed' }, data: [{ yAxis: clipNorm }] } }
           : {}),
       },
       { name: 'norm (max)', type: 'line', data: epochs.map((e) => [e.epoch, e.gradNormMax]), color: colorAt(1), showSymbol: false, lineStyle: { type: 'dotted' } },

@@ -62,8 +62,18 @@ export function interactionOption(cells: readonly CellStats[], metric: CellMetri
     grid: { left: 60, right: 24, top: 40, bottom: 48 },
     legend: { top: 0, type: 'scroll', textStyle: { color: theme.muted } },
     tooltip: { trigger: 'item', formatter: (p: unknown) => cellTooltip((p as { data: { cell: CellStats } }).data.cell, metric) },
-    xAxis: { type: 'log', name: 'learning rate (log)', nameLocation: 'middle', nameGap: 28, ...axis, splitLine: { show: false }, axisLabel: { color: theme.muted, formatter: (v: number) => hyper(v) } },
-    yAxis: { type: 'value', name: CELL_METRIC_LABELS[metric], nameLocation: 'middle', nameGap: 46, scale: true, ...axis, axisLabel: { color: theme.muted, formatter: (v: number) => pct(v, 0) } },
+    xAxis: {
+      type: 'log',
+      name: 'learning rate (log)',
+      nameLocation: 'middle',
+      nameGap: 28,
+      // Half a decade of margin around the swept values, so the end points are not on the frame.
+      ...(lrs.length ? { min: lrs[0]! / 2, max: lrs[lrs.length - 1]! * 2 } : {}),
+      ...axis,
+      splitLine: { show: false },
+      axisLabel: { color: theme.muted, formatter: (v: number) => hyper(Number(v.toPrecision(3))) },
+    },
+    yAxis: { type: 'value', name: CELL_METRIC_LABELS[metric], nameLocation: 'middle', nameGap: 50, scale: true, ...axis, axisLabel: { color: theme.muted, formatter: (v: number) => pct(v, 1) } },
     series: clips.map((clip, i) => ({
       name: clipLabel(clip),
       type: 'line' as const,

@@ -129,6 +129,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       order.set(base);
       shuffleRng.shuffle(order);
       let lossSum = tf.keep(tf.scalar(0));
+      let hostLoss = 0;
       let steps = 0;
       let normSum = 0;
       let normMax = 0;
@@ -148,17 +149,28 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         const labels = new Int32Array(n);
         fillBatch(data.train, features, order, start, end, xBuf, labels);
         const oneHot = upload('onehot', n * numClasses);
-        oneHot.fill(0);
-        for (let r = 0; r < n; r++) oneHot[r * numClasses + labels[r]!] = 1;
+        if (!mem) {
+          oneHot.fill(0);
+          for (let r = 0; r < n; r++) oneHot[r * numClasses + labels[r]!] = 1;
+        }
 
         const norm = tidyValue(() => {
           const x = tf.tensor2d(xBuf, [n, features]);
           const logits = net.forward(x, { training: true, dropoutRng });
-          const ce = crossEntropy(logits, tf.tensor2d(oneHot, [n, numClasses]), tf.tensor1d(labels, 'int32'));
-          const nextLoss = tf.keep(tf.add(lossSum, ce.loss));
-          lossSum.dispose();
-          lossSum = nextLoss as tf.Scalar;
-          const grads = net.backward(ce.dLogits);
+          let dLogits: tf.Tensor;
+          if (mem) {
+            // In-process memory: the loss on a few hundred logits is cheaper in JS than ~15 kernels.
+            const d = upload('dlogits', n * numClasses);
+            hostLoss += crossEntropyHost(mem.f32(logits), labels, n, numClasses, d);
+            dLogits = tf.tensor2d(d, [n, numClasses]);
+          } else {
+            const ce = crossEntropy(logits, tf.tensor2d(oneHot, [n, numClasses]), tf.tensor1d(labels, 'int32'));
+            const nextLoss = tf.keep(tf.add(lossSum, ce.loss));
+            lossSum.dispose();
+            lossSum = nextLoss as tf.Scalar;
+            dLogits = ce.dLogits;
+          }
+          const grads = net.backward(dLogits);
           return optimizer.apply(grads);
         });
         steps += 1;
@@ -183,7 +195,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         }
       }
 
-      const meanLoss = lossSum.dataSync()[0]! / Math.max(steps, 1);
+      const meanLoss = (lossSum.dataSync()[0]! + hostLoss) / Math.max(steps, 1);
       lossSum.dispose();
       if (stopped) return finish('cancelled', null);
       const deviceStats = optimizer.takeDeviceNormStats();
@@ -278,6 +290,25 @@ export function evaluate(
     correct.dispose();
     net.endEval();
   }
+}
+
+/**
+ * Mean cross-entropy of a batch from row-major logits in memory, as nn.CrossEntropyLoss, writing
+ * dLoss/dLogits = (softmax − onehot)/n into `dOut`. Returns the batch's mean loss.
+ */
+export function crossEntropyHost(logits: Float32Array, labels: Int32Array, n: number, classes: number, dOut: Float32Array): number {
+  let total = 0;
+  for (let r = 0; r < n; r++) {
+    const o = r * classes;
+    let max = -Infinity;
+    for (let c = 0; c < classes; c++) max = Math.max(max, logits[o + c]!);
+    let sum = 0;
+    for (let c = 0; c < classes; c++) sum += Math.exp(logits[o + c]! - max);
+    const label = labels[r]!;
+    total += Math.log(sum) - (logits[o + label]! - max);
+    for (let c = 0; c < classes; c++) dOut[o + c] = (Math.exp(logits[o + c]! - max) / sum - (c === label ? 1 : 0)) / n;
+  }
+  return total / n;
 }
 
 /** tf.tidy for a callback that returns a plain value (tidy's own typing wants tensors). */

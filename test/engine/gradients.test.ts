@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../electron/engine/backend';
 import { crossEntropy, Network } from '../../electron/engine/model';
 import { Rng } from '../../electron/engine/rng';
+import { crossEntropyHost } from '../../electron/engine/train';
 import { ModelSpec, type LayerSpec } from '../../shared/domain';
 
 beforeAll(async () => {
@@ -82,6 +83,20 @@ describe('backward vs finite differences', () => {
 });
 
 describe('cross-entropy', () => {
+  it('the host version (wasm/cpu training) matches the tfjs one', () => {
+    const r = Rng.seeded(8, 0);
+    const [n, c] = [7, 5];
+    const values = Float32Array.from({ length: n * c }, () => r.uniform(-4, 4));
+    const labels = Int32Array.from({ length: n }, (_, i) => (i * 3) % c);
+    const d = new Float32Array(n * c);
+    const loss = crossEntropyHost(values, labels, n, c, d);
+    const lt = tf.tensor1d(labels, 'int32');
+    const ref = crossEntropy(tf.tensor2d(values, [n, c]), tf.cast(tf.oneHot(lt, c), 'float32') as tf.Tensor2D, lt);
+    expect(loss).toBeCloseTo(ref.loss.dataSync()[0]!, 5);
+    const dRef = ref.dLogits.dataSync();
+    d.forEach((v, i) => expect(v).toBeCloseTo(dRef[i]!, 6));
+  });
+
   it('is the mean negative log-likelihood, as nn.CrossEntropyLoss', () => {
     const logits = tf.tensor2d([[1, 2, 3], [0, 0, 0]]);
     const labels = tf.tensor1d([2, 0], 'int32');

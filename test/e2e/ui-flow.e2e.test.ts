@@ -152,4 +152,42 @@ describe.skipIf(!hasChromium)('UI main paths in Chromium (browser mode)', () => 
     await page.getByTestId('x-time').click();
     expect(errors).toEqual([]);
   });
+
+  it('stars, tags and filters runs in History; shortcuts navigate', async () => {
+    await page.keyboard.press('Control+4');
+    await page.waitForURL(/#\/runs$/);
+    const rows = page.locator('[data-testid="runs-table"] tbody tr[data-run-id]');
+    await rows.first().waitFor();
+    const firstId = (await rows.first().getAttribute('data-run-id'))!;
+    await rows.first().locator('button.star').click();
+    await expect.poll(async () => (await h.t.call('runs.get', { id: firstId })).starred).toBe(true);
+    await rows.nth(0).locator('input[type="checkbox"]').check();
+    await rows.nth(1).locator('input[type="checkbox"]').check();
+    await page.getByTestId('tag-selected').click();
+    await page.getByTestId('tag-input').fill('keep, ui');
+    await page.getByTestId('tag-apply').click();
+    await expect.poll(async () => (await h.t.call('runs.list', { tags: ['keep', 'ui'] })).total).toBe(2);
+    // Filters: starred only, then a tag.
+    await page.locator('.filters button.chip', { hasText: 'starred' }).click();
+    await expect.poll(() => page.getByTestId('runs-total').textContent()).toBe('1 run');
+    await page.getByTestId('clear-filters').click();
+    await expect.poll(() => page.getByTestId('runs-total').textContent()).toBe('5 runs');
+    await page.keyboard.press('/');
+    await page.keyboard.type('full data');
+    await expect.poll(() => page.getByTestId('runs-total').textContent()).toBe('1 run');
+    await page.keyboard.press('Escape');
+  });
+
+  it('refuses to delete a data set that runs use, and offers to delete them too', async () => {
+    await page.keyboard.press('Control+1');
+    await page.waitForURL(/#\/datasets/);
+    await page.getByTestId('dataset-detail').waitFor();
+    await page.locator('[data-testid="dataset-detail"] button', { hasText: 'Delete…' }).click();
+    await page.locator('.dialog button', { hasText: /^Delete$/ }).click();
+    await expect.poll(() => page.getByTestId('delete-conflict').textContent()).toMatch(/is used by .*delete with cascade/);
+    await page.getByTestId('delete-cascade').click();
+    await page.getByTestId('datasets-empty').waitFor();
+    expect((await h.t.call('runs.list', {})).total).toBe(0);
+    expect(errors).toEqual([]);
+  });
 });

@@ -1,4 +1,4 @@
-import { computed, onScopeDispose, ref } from 'vue';
+import { computed, ref } from 'vue';
 import { DARK, LIGHT, type ChartTheme } from '../lib/palette';
 
 const query = typeof matchMedia === 'function' ? matchMedia('(prefers-color-scheme: dark)') : null;
@@ -7,7 +7,6 @@ query?.addEventListener('change', (e) => (dark.value = e.matches));
 
 /** Dark or light, following the OS; charts take their colours from here. */
 export function useTheme() {
-  onScopeDispose(() => {});
   const chartTheme = computed<ChartTheme>(() => (dark.value ? DARK : LIGHT));
   return { dark, chartTheme };
 }

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../electron/engine/backend';
+import { directMemory, initBackend } from '../../electron/engine/backend';
 import { crossEntropy, Network } from '../../electron/engine/model';
 import { Rng } from '../../electron/engine/rng';
 import { crossEntropyHost } from '../../electron/engine/train';
@@ -19,9 +19,9 @@ const N = 6;
 const SHAPE: [number, number, number] = [2, 2, 1];
 const C = 3;
 
-function setup(middle: LayerSpec[], before: LayerSpec[] = []) {
+function setup(middle: LayerSpec[], before: LayerSpec[] = [], opsOnly = false) {
   const spec = ModelSpec.parse({ init: { kind: 'xavier_uniform' }, layers: [...before, { type: 'flatten' }, { type: 'linear', units: 5 }, ...middle, { type: 'linear', units: C }] });
-  const net = new Network(spec, SHAPE, C, Rng.seeded(3, 1));
+  const net = new Network(spec, SHAPE, C, Rng.seeded(3, 1), opsOnly ? null : directMemory());
   const data = Rng.seeded(4, 0);
   const x = tf.tensor2d(Array.from({ length: N * 4 }, () => data.uniform(-1.5, 1.5)), [N, 4]);
   const labelArr = Int32Array.from({ length: N }, (_, i) => i % C);
@@ -42,8 +42,8 @@ function setup(middle: LayerSpec[], before: LayerSpec[] = []) {
   return { net, loss, analytic };
 }
 
-function checkAll(middle: LayerSpec[], before: LayerSpec[] = []) {
-  const { net, loss, analytic } = setup(middle, before);
+function checkAll(middle: LayerSpec[], before: LayerSpec[] = [], opsOnly = false) {
+  const { net, loss, analytic } = setup(middle, before, opsOnly);
   const grads = analytic();
   let checked = 0;
   net.params.forEach((p, i) => {
@@ -74,7 +74,8 @@ describe('backward vs finite differences', () => {
   it('Tanh', () => checkAll([{ type: 'tanh' }]));
   it('Sigmoid', () => checkAll([{ type: 'sigmoid' }]));
   it('GELU', () => checkAll([{ type: 'gelu' }]));
-  it('BatchNorm1d (batch statistics)', () => checkAll([{ type: 'batchnorm1d', eps: 1e-5, momentum: 0.1 }, { type: 'tanh' }]));
+  it('BatchNorm1d (batch statistics; in-process JS path)', () => checkAll([{ type: 'batchnorm1d', eps: 1e-5, momentum: 0.1 }, { type: 'tanh' }]));
+  it('BatchNorm1d (batch statistics; tfjs-ops path)', () => checkAll([{ type: 'batchnorm1d', eps: 1e-5, momentum: 0.1 }, { type: 'tanh' }], [], true));
   it('Dropout (fixed mask)', () => checkAll([{ type: 'tanh' }, { type: 'dropout', p: 0.4 }]));
   it('elementwise layers before Flatten (the first Linear then transposes its input itself)', () =>
     checkAll([{ type: 'relu' }], [{ type: 'dropout', p: 0.25 }, { type: 'sigmoid' }]));

@@ -1,5 +1,4 @@
 import { createRouter, createWebHashHistory } from 'vue-router';
-import { api } from './api/client';
 
 // Routes match the native menu's (electron/app/menu.ts): /datasets?import=1, /runs/new,
 // /sweeps/new, /datasets, /models, /sweeps, /runs, /compare.
@@ -7,15 +6,7 @@ export const router = createRouter({
   // Hash history: works the same from file:// in Electron and from the browser-mode server.
   history: createWebHashHistory(),
   routes: [
-    {
-      path: '/',
-      // A new user starts where the work starts: with data. Everyone else with their history.
-      component: () => import('./views/HistoryView.vue'),
-      beforeEnter: async () => {
-        const datasets = await api.datasets.list({}).catch(() => null);
-        return datasets && datasets.length === 0 ? '/datasets' : '/runs';
-      },
-    },
+    { path: '/', component: () => import('./views/StartView.vue') },
     { path: '/datasets/:id?', name: 'datasets', component: () => import('./views/DatasetsView.vue'), meta: { title: 'Data sets' } },
     { path: '/models', component: () => import('./views/ModelsView.vue'), meta: { title: 'Models' } },
     { path: '/runs/new', component: () => import('./views/TrainView.vue'), props: { kind: 'run' }, meta: { title: 'New run' } },

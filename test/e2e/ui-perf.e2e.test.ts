@@ -56,7 +56,7 @@ describe.skipIf(!hasChromium)('UI speed', () => {
       store.runs.addEpoch(run.id, m);
       events.emit('run.epoch', { runId: run.id, metrics: m });
       const drawn = await page.waitForFunction((n) => (window as unknown as { drawn: Record<string, number> }).drawn[String(n)], epoch, { polling: 10 });
-      latencies.push((await drawn.jsonValue()) - t0);
+      latencies.push(Number(await drawn.jsonValue()) - t0);
       await page.waitForTimeout(100);
     }
     report(`epoch → chart, per epoch [${latencies.map((l) => l.toFixed(0)).join(', ')}]`, Math.max(...latencies));
@@ -109,9 +109,13 @@ describe.skipIf(!hasChromium)('UI speed', () => {
     };
     await timed(
       'jump to row 5,000',
-      () => page.getByTestId('runs-scroller').evaluate((el) => (el.scrollTop = 36 * 5000)),
+      async () => {
+        await page.getByTestId('runs-scroller').evaluate((el) => {
+          el.scrollTop = 36 * 5000;
+        });
+      },
       () => page.waitForFunction(() => {
-        const rows = [...document.querySelectorAll('tr[data-run-id] td.name')].map((td) => td.textContent ?? '');
+        const rows = Array.from(document.querySelectorAll('tr[data-run-id] td.name'), (td) => td.textContent ?? '');
         return rows.length > 10 && !document.querySelector('tr.placeholder:not([style])') && rows.some((r) => /history run (49\d\d|50\d\d)/.test(r));
       }, undefined, { polling: 16 }),
     );
@@ -173,9 +177,13 @@ describe.skipIf(!hasChromium)('UI speed', () => {
     };
     const results = [
       await redraw('100 curves: smoothing 0 → 0.6', () => page.getByTestId('smoothing').fill('0.6')),
-      await redraw('100 curves: metric → training loss', () => page.getByTestId('compare-metric').selectOption('loss')),
+      await redraw('100 curves: metric → training loss', async () => {
+        await page.getByTestId('compare-metric').selectOption('loss');
+      }),
       await redraw('100 curves: log y', () => page.getByTestId('log-y').check()),
-      await redraw('100 curves: group by lr (5 bands)', () => page.getByTestId('group-by').selectOption('lr')),
+      await redraw('100 curves: group by lr (5 bands)', async () => {
+        await page.getByTestId('group-by').selectOption('lr');
+      }),
     ];
     for (const r of results) {
       expect(r.ms).toBeLessThan(400);

@@ -189,7 +189,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           break;
         }
         // Let IPC (a cancel message) in without paying for a macrotask every step.
-        if (now() - lastYield > 100) {
+        if (now() - lastYield > 50) {
           await new Promise((resolve) => setImmediate(resolve));
           lastYield = now();
         }
@@ -240,6 +240,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       if (options.checkpointDir) {
         writeCheckpoint(options.checkpointDir, snapshot(net, optimizer, epoch, fingerprint, shuffleRng, dropoutRng, history));
       }
+      // Let a cancel that arrived during the epoch in before starting the next one.
+      await new Promise((resolve) => setImmediate(resolve));
+      lastYield = now();
       if (hooks.shouldStop?.() && epoch < config.epochs) return finish('cancelled', null);
     }
     return finish('completed', null);

@@ -3,8 +3,10 @@
  * `start` message, runs the trial, streams protocol messages to the parent, and exits.
  * A `cancel` message stops it after the current batch. If the parent goes away, it stops too.
  *
- * Test hook: SWEEPLAB_TRAINER_TEST_CRASH="exit:<code>@<epoch>:<step>" or "abort@<epoch>:<step>"
- * makes the process die at that training step, to test how the host reports crashes.
+ * Test hooks: SWEEPLAB_TRAINER_TEST_CRASH="exit:<code>@<epoch>:<step>" or "abort@<epoch>:<step>"
+ * makes the process die at that training step, to test how the host reports crashes;
+ * SWEEPLAB_TRAINER_TEST_STEP_MS=<ms> makes every step take at least that long, so tests can cancel
+ * mid-run however fast the machine is.
  */
 import { ApiError } from '../../shared/errors';
 import { ToTrainer, type FromTrainer } from './protocol';
@@ -31,15 +33,18 @@ function parentPort(): Port {
   };
 }
 
-function crashHook(): ((epoch: number, step: number) => void) | undefined {
-  const spec = process.env.SWEEPLAB_TRAINER_TEST_CRASH;
-  const match = spec?.match(/^(exit:(\d+)|abort)@(\d+):(\d+)$/);
-  if (!match) return undefined;
-  const [, , code, epoch, step] = match;
+function testHook(): ((epoch: number, step: number) => void) | undefined {
+  const match = process.env.SWEEPLAB_TRAINER_TEST_CRASH?.match(/^(exit:(\d+)|abort)@(\d+):(\d+)$/);
+  const stepMs = Number(process.env.SWEEPLAB_TRAINER_TEST_STEP_MS ?? 0);
+  if (!match && !stepMs) return undefined;
   return (e, s) => {
-    if (e === Number(epoch) && s === Number(step)) {
-      if (code === undefined) process.abort();
-      process.exit(Number(code));
+    if (match && e === Number(match[3]) && s === Number(match[4])) {
+      if (match[2] === undefined) process.abort();
+      process.exit(Number(match[2]));
+    }
+    const until = performance.now() + stepMs;
+    while (performance.now() < until) {
+      // busy: a slow step, as on a slow machine
     }
   };
 }
@@ -70,7 +75,7 @@ async function main(): Promise<void> {
     }
     if (started) return;
     started = true;
-    runTrial(message.trial, { send, shouldStop: () => stop, onStep: crashHook() })
+    runTrial(message.trial, { send, shouldStop: () => stop, onStep: testHook() })
       .catch((error: unknown) => {
         const apiError = ApiError.from(error);
         send({ type: 'failed', error: apiError.toJSON() });

@@ -89,7 +89,10 @@ describe('startTrainer', () => {
 
     const t = trial();
     const parts: EpochMetrics[] = [];
+    // 20 steps of ≥10 ms per epoch: the cancel sent after epoch 1 lands inside epoch 2.
+    const slow = nodeForkTrainer({ env: { ...process.env, SWEEPLAB_TRAINER_TEST_STEP_MS: '10' } });
     const first = startTrainer(t, {
+      fork: slow,
       onMessage: (m) => {
         if (m.type === 'epoch') {
           parts.push(m.metrics);
@@ -98,7 +101,7 @@ describe('startTrainer', () => {
       },
     });
     const cancelled = await first.done;
-    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled).toMatchObject({ status: 'cancelled', lastEpoch: 1 });
     const resumed = await startTrainer({ ...t, resume: true }, { onMessage: (m) => m.type === 'epoch' && parts.push(m.metrics) }).done;
     expect(resumed.status).toBe('completed');
     expect(noTime(parts)).toEqual(noTime(whole));

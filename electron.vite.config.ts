@@ -36,6 +36,7 @@ export default defineConfig({
     plugins: [vue()],
     build: {
       outDir: resolve(import.meta.dirname, 'out/renderer'),
+      minify: true,
       rollupOptions: { input: resolve(import.meta.dirname, 'renderer/index.html') },
       chunkSizeWarningLimit: 2000,
     },

@@ -30,6 +30,7 @@ export function buildMenu(getWindow: () => BrowserWindow | null): Menu {
         { label: 'Sweeps', accelerator: 'CmdOrCtrl+3', click: go('/sweeps') },
         { label: 'Runs', accelerator: 'CmdOrCtrl+4', click: go('/runs') },
         { label: 'Compare', accelerator: 'CmdOrCtrl+5', click: go('/compare') },
+        { label: 'Live', accelerator: 'CmdOrCtrl+6', click: go('/live') },
         { type: 'separator' },
         { role: 'reload' },
         { role: 'toggleDevTools' },

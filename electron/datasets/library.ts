@@ -206,6 +206,21 @@ export class DatasetLibrary {
     return this.catalogData.datasets;
   }
 
+  /**
+   * A catalog data set brought in from local files (Debian's dataset-fashion-mnist, a KMNIST .npz
+   * from a notebook folder) carries only label numbers. When the files' names say which catalog
+   * entry they are and the shape and split sizes agree (28x28x1, 10 classes, 60k + 10k), take the
+   * entry's class names: "Sneaker" beats "7" in every chart. The names also enter the checksum, so
+   * the same set downloaded from the catalog is recognised as this one.
+   */
+  private recognise(parsed: ParsedDataset): CatalogEntry | null {
+    if (parsed.classNames || parsed.numClasses !== 10 || parsed.train.count !== 60000 || parsed.test?.count !== 10000) return null;
+    if (parsed.shape.join('x') !== '28x28x1') return null;
+    const names = [parsed.sourcePath, ...parsed.files].join(' ').toLowerCase();
+    const id = /fashion/.test(names) ? 'fashion-mnist' : /kmnist|kuzushiji/.test(names) ? 'kmnist' : /mnist/.test(names) ? 'mnist' : null;
+    return this.catalogData.datasets.find((e) => e.id === id && e.classNames?.length === 10) ?? null;
+  }
+
   // -------------------------------------------------------------------------------------------
   // Import
 
@@ -223,6 +238,8 @@ export class DatasetLibrary {
         signal: options.signal,
         onProgress: (p) => reporter.emit('parse', p.label, p.done, p.total),
       });
+      const known = this.recognise(parsed);
+      if (known) parsed.classNames = known.classNames;
       return await this.commit(parsed, { name: options.name, holdOut: options.holdOut, source: `${parsed.format}:${parsed.sourcePath}` }, reporter, options.signal);
     } catch (error) {
       const apiError = toApiError(error);

@@ -33,6 +33,8 @@ describe.skipIf(!present)('real Fashion-MNIST', () => {
       counts: { train: 60000, test: 10000 },
       classCounts: { train: Array(10).fill(6000), test: Array(10).fill(1000) },
       heldOut: false,
+      // Recognised as the catalog's Fashion-MNIST by its file names, shape and split sizes.
+      classNames: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
     });
     const stored = await readStoredDataset(lib.dirFor(dataset.id));
     expect(Array.from(stored.train.labels.subarray(0, 5))).toEqual([9, 0, 0, 3, 0]);

@@ -28,7 +28,8 @@ export interface EpochTiming {
 
 export interface TrainHooks {
   /** Once the backend is up and the model built (or restored). */
-  onStarted?(info: { backend: BackendName; startEpoch: number; totalParams: number; fused: boolean }): void;
+  /** `history`: the metrics of the epochs already done (from the checkpoint when resuming). */
+  onStarted?(info: { backend: BackendName; startEpoch: number; totalParams: number; fused: boolean; history: EpochMetrics[] }): void;
   /** After each finished epoch, before its checkpoint is written. */
   onEpoch?(metrics: EpochMetrics, timing: EpochTiming): void | Promise<void>;
   onLog?(level: 'info' | 'warn', message: string): void;
@@ -114,7 +115,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         log('info', 'no checkpoint to resume from; starting from epoch 1');
       }
     }
-    hooks.onStarted?.({ backend, startEpoch, totalParams: net.totalParams, fused: mem !== null });
+    hooks.onStarted?.({ backend, startEpoch, totalParams: net.totalParams, fused: mem !== null, history: history.slice() });
 
     const base = trainingIndices(data.train.count, config.subset, config.seed);
     const order = new Int32Array(base.length);

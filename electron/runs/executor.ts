@@ -122,8 +122,14 @@ export class RunExecutor implements TrialExecutor {
     switch (message.type) {
       case 'started': {
         // Epochs after the checkpoint the trainer resumed from were stored by a process that died
-        // before it could checkpoint them; they will be trained again, so drop them now.
+        // before it could checkpoint them; they will be trained again, so drop them now. Epochs up
+        // to the checkpoint that never reached the database (the process died between writing
+        // the checkpoint and storing the epoch) come from the checkpoint's history.
         store.runs.truncateEpochs(runId, message.startEpoch);
+        const stored = store.runs.get(runId)?.epochsDone ?? 0;
+        for (const metrics of message.history) {
+          if (metrics.epoch > stored && metrics.epoch <= message.startEpoch) store.runs.addEpoch(runId, metrics);
+        }
         this.update(runId, { backend: message.backend });
         break;
       }
@@ -180,7 +186,9 @@ export class RunManager implements RunRunner {
   async start(runId: string, options: { resume?: boolean } = {}): Promise<Run> {
     const run = this.store.runs.get(runId);
     if (!run) throw new ApiError('not_found', `No run with id ${runId}`);
-    if (this.running.has(runId) || this.queue.some((q) => q.runId === runId)) return run;
+    // The executor, not this.running, says whether it trains now: `running` is cleared a tick after
+    // the run's final status was announced, and a resume asked for in that tick must not be lost.
+    if (this.executor.isActive(runId) || this.queue.some((q) => q.runId === runId)) return run;
     this.queue.push({ runId, resume: Boolean(options.resume) });
     if (run.status !== 'queued') {
       const queued = this.store.runs.update(runId, { status: 'queued', error: null });

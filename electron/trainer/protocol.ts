@@ -39,6 +39,11 @@ export const FromTrainerMessages = {
     /** Epochs already done (from a checkpoint); the next epoch is startEpoch + 1. */
     startEpoch: z.number().int().min(0),
     totalParams: z.number().int().min(0),
+    /**
+     * The metrics of epochs 1..startEpoch, from the checkpoint. A process that died after a
+     * checkpoint was written but before its epoch message was stored would otherwise lose them.
+     */
+    history: z.array(EpochMetrics),
   },
   epoch: {
     metrics: EpochMetrics,

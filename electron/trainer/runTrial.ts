@@ -26,7 +26,8 @@ export async function runTrial(trialInput: TrialInput, io: TrialIo): Promise<voi
     checkpointDir: trial.checkpointDir,
     resume: trial.resume,
     hooks: {
-      onStarted: (info) => io.send({ type: 'started', backend: info.backend, startEpoch: info.startEpoch, totalParams: info.totalParams }),
+      onStarted: (info) =>
+        io.send({ type: 'started', backend: info.backend, startEpoch: info.startEpoch, totalParams: info.totalParams, history: info.history }),
       onEpoch: (metrics, timing) => io.send({ type: 'epoch', metrics, timing }),
       onLog: (level, message) => io.send({ type: 'log', level, message }),
       shouldStop: io.shouldStop,

@@ -145,3 +145,45 @@ describe('run executor', () => {
     }
   });
 });
+
+describe('run executor, a process that died between a checkpoint and storing its epoch', () => {
+  it('stores the missing epochs from the checkpoint when the run resumes', async () => {
+    const t = await testRuntime();
+    const files = tempDir();
+    try {
+      const dataset = await t.call('datasets.import', { paths: [writeTinyCsv(files.path)] });
+      let runId = '';
+      const donePromise = new Promise<Run>((resolve) => {
+        const off = t.runtime.events.on('run.updated', (r) => {
+          if (r.id === runId && r.status === 'completed') {
+            off();
+            resolve(r);
+          }
+        });
+      });
+      const run = await t.call('runs.create', { datasetId: dataset.id, model: model(), config: config(3), name: 'lost epoch' });
+      runId = run.id;
+      const done = await donePromise;
+      const all = t.runtime.store.runs.epochs(run.id);
+      expect(done.epochsDone).toBe(3);
+      // As if the main process died after the trainer checkpointed epoch 3 but before epoch 3 was stored.
+      t.runtime.store.runs.truncateEpochs(run.id, 2);
+      t.runtime.store.runs.update(run.id, { status: 'interrupted' });
+      const resumedPromise = new Promise<Run>((resolve) => {
+        const off = t.runtime.events.on('run.updated', (r) => {
+          if (r.id === run.id && ['completed', 'failed'].includes(r.status)) {
+            off();
+            resolve(r);
+          }
+        });
+      });
+      await t.call('runs.resume', { id: run.id });
+      const resumed = await resumedPromise;
+      expect(resumed.status).toBe('completed');
+      expect(t.runtime.store.runs.epochs(run.id)).toEqual(all);
+    } finally {
+      await t.dispose();
+      files.remove();
+    }
+  });
+});

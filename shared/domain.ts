@@ -32,6 +32,9 @@ export const InitKind = z.enum([
 ]);
 export type InitKind = z.infer<typeof InitKind>;
 
+/** nn.init.normal_'s own default (std=1.0), used when an Init of kind 'normal' gives no std. */
+export const NORMAL_INIT_DEFAULT_STD = 1;
+
 export const Init = z.strictObject({
   kind: InitKind,
   /** Only for kind 'normal'. */

@@ -11,7 +11,7 @@
  *
  * Pure TypeScript: no DOM, no Node.
  */
-import { ModelSpec, type Init, type InitKind, type LayerSpec, type ModelSpecInput } from './domain';
+import { ModelSpec, NORMAL_INIT_DEFAULT_STD, type Init, type InitKind, type LayerSpec, type ModelSpecInput } from './domain';
 import { ApiError } from './errors';
 import { PRESET_NAMES, presetModel } from './models';
 
@@ -36,7 +36,7 @@ function initStatement(init: Init, target: string): string {
       // What nn.Linear.reset_parameters() does to the weight.
       return `nn.init.kaiming_uniform_(${target}, a=math.sqrt(5))`;
     case 'normal':
-      return `nn.init.normal_(${target}, std=${pyNumber(init.std ?? 0.01)})`;
+      return `nn.init.normal_(${target}, std=${pyNumber(init.std ?? NORMAL_INIT_DEFAULT_STD)})`;
     default:
       return `nn.init.${INIT_CALL[init.kind]}(${target})`;
   }
@@ -44,7 +44,7 @@ function initStatement(init: Init, target: string): string {
 
 function sameInit(a: Init | undefined, b: Init): boolean {
   if (!a) return true;
-  return a.kind === b.kind && (a.kind !== 'normal' || (a.std ?? 0.01) === (b.std ?? 0.01));
+  return a.kind === b.kind && (a.kind !== 'normal' || (a.std ?? NORMAL_INIT_DEFAULT_STD) === (b.std ?? NORMAL_INIT_DEFAULT_STD));
 }
 
 /**
@@ -439,7 +439,7 @@ function readInit(fn: string, args: string): Init | null {
   if (kind === 'kaiming_uniform' && /\ba\s*=\s*math\.sqrt\(\s*5\b/.test(args)) return { kind: 'torch_default' };
   if (kind === 'normal') {
     const std = /\bstd\s*=\s*([\d.eE+-]+)/.exec(args) ?? /^[^,]+,\s*[\d.eE+-]+\s*,\s*([\d.eE+-]+)/.exec(args);
-    return { kind: 'normal', std: std ? Number(std[1]) : 1 };
+    return { kind: 'normal', std: std ? Number(std[1]) : NORMAL_INIT_DEFAULT_STD };
   }
   return { kind };
 }

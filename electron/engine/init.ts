@@ -6,6 +6,7 @@
  * nothing. Bias is always nn.Linear's own default U(±1/sqrt(fan_in)).
  */
 import type { Init } from '../../shared/domain';
+import { NORMAL_INIT_DEFAULT_STD } from '../../shared/domain';
 import type { Rng } from './rng';
 
 /** The distribution an Init means for a layer: uniform bound or normal std. */
@@ -20,7 +21,7 @@ export function initDistribution(init: Init, fanIn: number, fanOut: number): { k
     case 'xavier_normal':
       return { kind: 'normal', std: Math.sqrt(2 / (fanIn + fanOut)) };
     case 'normal': // nn.init.normal_'s default std is 1
-      return { kind: 'normal', std: init.std ?? 1 };
+      return { kind: 'normal', std: init.std ?? NORMAL_INIT_DEFAULT_STD };
     case 'torch_default': // kaiming_uniform_(a=sqrt(5)): gain sqrt(2/6) × sqrt(3/fan_in) = 1/sqrt(fan_in)
       return { kind: 'uniform', bound: 1 / Math.sqrt(fanIn) };
   }

@@ -14,6 +14,7 @@
  * feeds them; Flatten reads them in the same row-major h, w, c order as the engine.
  */
 import type { Dataset, Init, LayerSpec, ModelSpec, Run } from '../../shared/domain';
+import { NORMAL_INIT_DEFAULT_STD } from '../../shared/domain';
 import { describeModel } from '../../shared/models';
 import { ApiError } from '../../shared/errors';
 
@@ -50,7 +51,7 @@ function kernelInitializer(init: Init): KerasLayer {
     case 'xavier_normal':
       return { class_name: 'VarianceScaling', config: { scale: 1, mode: 'fan_avg', distribution: 'normal', seed: null } };
     case 'normal':
-      return { class_name: 'RandomNormal', config: { mean: 0, stddev: init.std ?? 0.01, seed: null } };
+      return { class_name: 'RandomNormal', config: { mean: 0, stddev: init.std ?? NORMAL_INIT_DEFAULT_STD, seed: null } };
   }
 }
 

@@ -107,7 +107,18 @@ app.on('before-quit', (event) => {
   void runtime.close().finally(() => app.quit());
 });
 
-start().catch((error) => {
-  console.error('Sweeplab failed to start:', error);
-  app.exit(1);
-});
+// One desktop instance per machine: a second one would share the database and mark the first
+// one's runs as interrupted; it focuses the running window instead.
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    if (window?.isMinimized()) window.restore();
+    window?.focus();
+  });
+  start().catch((error) => {
+    console.error('Sweeplab failed to start:', error);
+    app.exit(1);
+  });
+}
+

@@ -284,6 +284,8 @@ export async function readNpz(probe: FileProbe, options: ReadOptions = {}): Prom
     close();
   };
   options.signal?.addEventListener('abort', onAbort);
+  /** Bytes of every member read so far, decompressed. */
+  let expanded = 0;
   try {
     await new Promise<void>((resolve, reject) => {
       rejectRead = reject;
@@ -296,8 +298,10 @@ export async function readNpz(probe: FileProbe, options: ReadOptions = {}): Prom
         const member = entry.fileName.replace(/\.npy$/i, '');
         const label = `${path} (${entry.fileName})`;
         if (!/\.npy$/i.test(entry.fileName)) return fail(badData(path, `member ${entry.fileName} is not a .npy array`));
-        if (entry.uncompressedSize > maxBytes) {
-          return fail(badData(label, `claims ${formatBytes(entry.uncompressedSize)} uncompressed, more than the ${formatBytes(maxBytes)} limit`, { limit: maxBytes }));
+        // The cap is on the whole archive, not each member: many members just under it would
+        // otherwise add up to a bomb.
+        if (expanded + entry.uncompressedSize > maxBytes) {
+          return fail(badData(label, `claims ${formatBytes(expanded + entry.uncompressedSize)} uncompressed${expanded ? ' with the members before it' : ''}, more than the ${formatBytes(maxBytes)} limit`, { limit: maxBytes }));
         }
         zip.openReadStream(entry, (error, stream) => {
           if (error || !stream) return fail(badData(label, `cannot be read (${error?.message ?? 'no stream'})`));
@@ -305,7 +309,7 @@ export async function readNpz(probe: FileProbe, options: ReadOptions = {}): Prom
           let total = 0;
           stream.on('data', (chunk: Buffer) => {
             total += chunk.length;
-            if (total > maxBytes) {
+            if (expanded + total > maxBytes) {
               stream.destroy();
               return fail(badData(label, `expands to more than ${formatBytes(maxBytes)} (decompression limit)`, { limit: maxBytes }));
             }
@@ -314,6 +318,7 @@ export async function readNpz(probe: FileProbe, options: ReadOptions = {}): Prom
           stream.on('error', (e: Error) => fail(badData(label, `corrupt or truncated member (${e.message})`)));
           stream.on('end', () => {
             try {
+              expanded += total;
               const all = Buffer.concat(parts, total);
               arrays.push(parseNpy(label, member, new Uint8Array(all.buffer, all.byteOffset, all.byteLength)));
               compressedDone += entry.compressedSize;

@@ -6,7 +6,7 @@
  * emits run.updated / run.epoch / run.log. Used by single runs (RunManager below) and by the
  * sweep scheduler (as its TrialExecutor).
  */
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Store } from '../store';
 import { nowIso } from '../store';
@@ -14,6 +14,7 @@ import type { EventBus } from '../service/events';
 import type { RunRunner } from '../service/context';
 import { startTrainer, type ForkTrainer, type TrainerHandle, type TrainerOutcome } from '../trainer/host';
 import type { FromTrainer } from '../trainer/protocol';
+import { checkpointPath } from '../engine/checkpoint';
 import type { Run, RunStatus } from '../../shared/domain';
 import { ApiError } from '../../shared/errors';
 import type { TrialExecutor, TrialHandle } from '../sweeps/scheduler';
@@ -67,6 +68,7 @@ export class RunExecutor implements TrialExecutor {
       rmSync(checkpointDir, { recursive: true, force: true });
       store.runs.truncateEpochs(runId, 0);
     }
+    store.runs.setOwner(run.id, process.pid);
     this.update(run.id, { status: 'running', error: null, finishedAt: null, startedAt: resume && run.startedAt ? run.startedAt : nowIso() });
 
     const trainer = startTrainer(
@@ -117,7 +119,22 @@ export class RunExecutor implements TrialExecutor {
     await Promise.all(entries.map((e) => e.done));
   }
 
+  /** Removes a deleted run's checkpoints. */
+  forget(runId: string): void {
+    rmSync(this.checkpointDir(runId), { recursive: true, force: true });
+  }
+
   private onMessage(runId: string, message: FromTrainer): void {
+    try {
+      this.record(runId, message);
+    } catch (error) {
+      // A store error (the run deleted while its trainer still talks) must not take down the
+      // process that hosts every other run; the trainer's own outcome still settles the run.
+      this.options.events.emit('run.log', { runId, level: 'error', message: `could not store trainer message: ${ApiError.from(error).message}` });
+    }
+  }
+
+  private record(runId: string, message: FromTrainer): void {
     const { store, events } = this.options;
     switch (message.type) {
       case 'started': {
@@ -154,6 +171,7 @@ export class RunExecutor implements TrialExecutor {
 
   private finish(runId: string, outcome: TrainerOutcome, entry: Active): RunStatus {
     this.active.delete(runId);
+    if (this.options.store.runs.get(runId)) this.options.store.runs.setOwner(runId, null);
     const status: RunStatus = entry.interrupted && outcome.status !== 'completed' && outcome.status !== 'diverged' ? 'interrupted' : outcome.status;
     if (!this.options.store.runs.get(runId)) return status; // deleted while it ran
     this.update(runId, { status, error: outcome.error, finishedAt: nowIso() });
@@ -190,6 +208,7 @@ export class RunManager implements RunRunner {
     // the run's final status was announced, and a resume asked for in that tick must not be lost.
     if (this.executor.isActive(runId) || this.queue.some((q) => q.runId === runId)) return run;
     this.queue.push({ runId, resume: Boolean(options.resume) });
+    this.store.runs.setOwner(runId, process.pid);
     if (run.status !== 'queued') {
       const queued = this.store.runs.update(runId, { status: 'queued', error: null });
       if (queued) this.events.emit('run.updated', queued);
@@ -234,6 +253,10 @@ export class RunManager implements RunRunner {
   }
 
   async forget(runId: string): Promise<void> {
-    rmSync(this.executor.checkpointDir(runId), { recursive: true, force: true });
+    this.executor.forget(runId);
+  }
+
+  hasCheckpoint(runId: string): boolean {
+    return existsSync(checkpointPath(this.executor.checkpointDir(runId)));
   }
 }

@@ -20,6 +20,21 @@ export function uploadsDir(dataDir: string): string {
   return join(dataDir, 'uploads');
 }
 
+/**
+ * Uploads are copies made only to be imported: once an import from one has ended (imported or
+ * refused), its session folder goes. Paths outside the uploads folder are the user's own files
+ * and are never touched.
+ */
+export function removeUploadSessions(dataDir: string, paths: readonly string[]): void {
+  const root = uploadsDir(dataDir);
+  for (const path of paths) {
+    const full = resolve(path);
+    if (!full.startsWith(root + sep)) continue;
+    const session = full.slice(root.length + 1).split(sep)[0];
+    if (session) rmSync(join(root, session), { recursive: true, force: true });
+  }
+}
+
 function reply(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
 }

@@ -10,6 +10,8 @@ export interface RunRunner {
   cancel(runId: string): Promise<Run>;
   /** Drops checkpoints and other files of a deleted run. */
   forget(runId: string): Promise<void>;
+  /** Whether a run has a checkpoint to resume from here. */
+  hasCheckpoint(runId: string): boolean;
 }
 
 /** The data-set library (electron/datasets/library.ts), as the handlers use it. */

@@ -1,6 +1,8 @@
 import type { Handlers } from './dispatch';
 import type { ServiceContext } from './context';
 import { ApiError } from '../../shared/errors';
+import { removeUploadSessions } from '../server/upload';
+import { sweepSchedulerFor } from './sweeps';
 
 export function datasetHandlers(ctx: ServiceContext): Pick<
   Handlers,
@@ -19,14 +21,18 @@ export function datasetHandlers(ctx: ServiceContext): Pick<
       return { dataset, samples };
     },
     'datasets.import': async (request) => {
-      const dataset = await lib().importPaths(request.paths, {
-        name: request.name,
-        holdOut: request.holdOut,
-        imageSize: request.imageSize,
-        onProgress: (p) => ctx.events.emit('dataset.progress', p),
-      });
-      ctx.events.emit('dataset.updated', dataset);
-      return dataset;
+      try {
+        const dataset = await lib().importPaths(request.paths, {
+          name: request.name,
+          holdOut: request.holdOut,
+          imageSize: request.imageSize,
+          onProgress: (p) => ctx.events.emit('dataset.progress', p),
+        });
+        ctx.events.emit('dataset.updated', dataset);
+        return dataset;
+      } finally {
+        removeUploadSessions(ctx.dataDir, request.paths);
+      }
     },
     'datasets.download': async ({ catalogId, name }) => {
       const dataset = await lib().download(catalogId, { name, onProgress: (p) => ctx.events.emit('dataset.progress', p) });
@@ -41,6 +47,23 @@ export function datasetHandlers(ctx: ServiceContext): Pick<
     },
     'datasets.delete': async ({ id, cascade }) => {
       if (!ctx.store.datasets.get(id)) throw new ApiError('not_found', `No data set with id ${id}`);
+      const usage = ctx.store.datasets.usage(id);
+      if (cascade && (usage.runs || usage.sweeps)) {
+        // Stop whatever trains on it first, and drop the checkpoints of what goes with it: the
+        // rows alone going would leave trainers running and files behind.
+        const scheduler = sweepSchedulerFor(ctx);
+        for (const sweep of ctx.store.sweeps.list().filter((s) => s.datasetId === id)) await scheduler.delete(sweep.id);
+        for (;;) {
+          const page = ctx.store.runs.list({ datasetId: id, limit: 1000 });
+          for (const run of page.items) {
+            if (run.status === 'running' || run.status === 'queued') await ctx.runner.cancel(run.id);
+            await ctx.runner.forget(run.id);
+          }
+          if (page.items.length === page.total) break;
+          // More than a page: delete what was handled so the next page is the rest.
+          for (const run of page.items) ctx.store.runs.delete(run.id);
+        }
+      }
       await lib().delete(id, { cascade });
       ctx.events.emit('dataset.deleted', { id });
       return { ok: true as const };

@@ -9,6 +9,7 @@ import type { Handlers } from './dispatch';
 import type { ServiceContext } from './context';
 import type { reportMethods } from '../../shared/contract/reports';
 import { appRoot } from '../paths';
+import { removeUploadSessions } from '../server/upload';
 
 let version: string | null = null;
 function appVersion(): string {
@@ -34,7 +35,13 @@ export function reportHandlers(ctx: ServiceContext): Pick<Handlers, keyof typeof
     },
     'imports.history': async ({ path }) => {
       const { readBundle, importBundle } = await import('../exports/import');
-      const { result, runIds, sweepIds } = importBundle(ctx.store, readBundle(path));
+      let imported: ReturnType<typeof importBundle>;
+      try {
+        imported = importBundle(ctx.store, readBundle(path));
+      } finally {
+        removeUploadSessions(ctx.dataDir, [path]);
+      }
+      const { result, runIds, sweepIds } = imported;
       // Tell open windows: imported runs and sweeps appear in their lists without a reload.
       for (const id of sweepIds) {
         const sweep = ctx.store.sweeps.get(id);

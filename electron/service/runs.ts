@@ -52,6 +52,16 @@ export function runHandlers(ctx: ServiceContext): Pick<
     },
     'runs.resume': async ({ id }) => {
       const run = mustGet(ctx, id);
+      if (run.sweepId) {
+        // The sweep's scheduler owns its trials; training one behind its back would race it.
+        throw new ApiError('failed_precondition', `Run ${run.name} is a trial of a sweep: resume the sweep, or rerun the trial from the sweep`);
+      }
+      if (run.epochsDone > 0 && !ctx.runner.hasCheckpoint(id)) {
+        throw new ApiError(
+          'failed_precondition',
+          `Run ${run.name} has no checkpoint on this machine (imported from another?): start a new run with the same settings instead`,
+        );
+      }
       if (!['interrupted', 'cancelled', 'failed'].includes(run.status)) {
         throw new ApiError('failed_precondition', `Run ${run.name} is ${run.status}; only interrupted, cancelled or failed runs can be resumed`);
       }

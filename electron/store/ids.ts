@@ -17,6 +17,16 @@ export function newId(length = 12): string {
   return id;
 }
 
+/** Whether a process with this pid exists (EPERM: it does, but belongs to another user). */
+export function isPidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export function nowIso(): string {
   return new Date().toISOString();
 }

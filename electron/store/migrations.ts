@@ -83,6 +83,11 @@ const migrations: string[] = [
   ALTER TABLE sweeps ADD COLUMN owner_pid INTEGER;
   ALTER TABLE sweeps ADD COLUMN heartbeat_at TEXT;
   `,
+  // 3: which process trains (or queued) a single run, so a second process that starts (the CLI
+  // beside the app) does not mark another live process's runs interrupted.
+  `
+  ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

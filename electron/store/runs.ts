@@ -1,5 +1,5 @@
 import type { Db } from './db';
-import { newId, nowIso } from './ids';
+import { isPidAlive, newId, nowIso } from './ids';
 import { EpochMetrics, ModelSpec, Run, RunStatus, TrainConfig } from '../../shared/domain';
 import type { RunFilter } from '../../shared/contract';
 import { RunFilter as RunFilterSchema } from '../../shared/contract';
@@ -250,7 +250,7 @@ export function runsRepository(db: Db) {
       return repo.get(id);
     },
 
-    /** Stores one epoch and refreshes the run's summary in one transaction. Idempotent per (run, epoch). */
+    /** Stores one epoch and refreshes the run's summary in one transaction. A second insert of the same epoch throws. */
     addEpoch: db.transaction((runId: string, m: EpochMetrics): void => {
       insertEpoch.run({
         run_id: runId,
@@ -308,13 +308,24 @@ export function runsRepository(db: Db) {
       return deleteRow.run(id).changes > 0;
     },
 
-    /** Stand-alone runs that were queued or running when the process died: marked interrupted on start. */
-    markInterrupted(): string[] {
+    /** Records which process trains (or has queued) a run; null when none does. */
+    setOwner(id: string, pid: number | null): void {
+      db.prepare('UPDATE runs SET owner_pid = ? WHERE id = ?').run(pid, id);
+    },
+
+    /**
+     * On start: stand-alone runs left queued or running by a process that is gone are marked
+     * interrupted (resumable). Runs another live process owns (the app, while this is the CLI)
+     * are left alone; a recorded pid equal to ours is a previous process's, since we own none yet.
+     */
+    markInterrupted(selfPid = process.pid): string[] {
       const rows = db
-        .prepare("SELECT id FROM runs WHERE status IN ('running', 'queued') AND sweep_id IS NULL")
-        .all() as { id: string }[];
-      db.prepare("UPDATE runs SET status = 'interrupted' WHERE status IN ('running', 'queued') AND sweep_id IS NULL").run();
-      return rows.map((r) => r.id);
+        .prepare("SELECT id, owner_pid FROM runs WHERE status IN ('running', 'queued') AND sweep_id IS NULL")
+        .all() as { id: string; owner_pid: number | null }[];
+      const orphans = rows.filter((r) => r.owner_pid === null || r.owner_pid === selfPid || !isPidAlive(r.owner_pid)).map((r) => r.id);
+      const mark = db.prepare("UPDATE runs SET status = 'interrupted', owner_pid = NULL WHERE id = ?");
+      db.transaction(() => orphans.forEach((id) => mark.run(id)))();
+      return orphans;
     },
   };
   return repo;

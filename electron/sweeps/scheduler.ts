@@ -38,6 +38,8 @@ export interface TrialHandle {
  */
 export interface TrialExecutor {
   start(runId: string, options: { resume: boolean }): TrialHandle;
+  /** Removes the files a deleted trial left (its checkpoints). */
+  forget?(runId: string): void;
 }
 
 export interface EventSink {
@@ -277,8 +279,10 @@ export class SweepScheduler {
 
   async delete(id: string): Promise<void> {
     const sweep = this.mustGet(id);
-    if (sweep.status === 'running') await this.cancel(id);
+    if (sweep.status === 'running' || this.active.has(id)) await this.cancel(id);
+    const trialIds = this.store.sweeps.trials(id).map((t) => t.id);
     this.store.sweeps.delete(id); // trials and their epochs follow by ON DELETE CASCADE
+    for (const trialId of trialIds) this.options.executor.forget?.(trialId);
     this.events.emit('sweep.deleted', { id });
   }
 
@@ -396,15 +400,18 @@ export class SweepScheduler {
   /** A trial's trainer ended: record why (ours to say when we stopped it), then refill the pool. */
   private settle(active: ActiveSweep, runId: string, entry: RunningTrial, status: RunStatus, error: string | null): void {
     active.running.delete(runId);
+    // A trial that ended on its own while we were stopping it (finished, diverged, crashed) keeps
+    // that outcome; only one we actually cut short is interrupted or cancelled.
+    const endedOnItsOwn = status === 'completed' || status === 'diverged' || status === 'failed';
     switch (entry.stop) {
       case 'pause':
       case 'shutdown':
         // Stopped by us, not by the trial: resume it later from its checkpoint.
-        if (status !== 'completed') this.store.runs.update(runId, { status: 'interrupted', finishedAt: null });
+        if (!endedOnItsOwn) this.store.runs.update(runId, { status: 'interrupted', finishedAt: null });
         break;
       case 'cancel':
       case 'cancel-trial':
-        if (status !== 'completed') this.store.runs.update(runId, { status: 'cancelled', finishedAt: nowIso() });
+        if (!endedOnItsOwn) this.store.runs.update(runId, { status: 'cancelled', finishedAt: nowIso() });
         break;
       case 'rerun':
         this.resetTrial(runId);

@@ -209,6 +209,10 @@ describe('NumPy', () => {
     await rejects([src('a', 'kmnist-train-imgs.npz')], src('a', 'kmnist-train-imgs.npz'), /not a valid \.npz \(zip\) archive/);
     write(src('b', 'kmnist-train-imgs.npz'), npz([{ name: 'arr_0.npy', data: npyBytes('|u1', [10, 2, 2], new Uint8Array(40)), claimSize: 3 << 20 }]));
     await rejects([src('b', 'kmnist-train-imgs.npz')], src('b', 'kmnist-train-imgs.npz'), /claims 3\.00 MiB uncompressed, more than the 1\.00 MiB limit/);
+    // Many members each under the limit add up over it: the cap is on the archive.
+    const part = () => ({ name: `arr_${Math.random().toString(36).slice(2, 7)}.npy`, data: npyBytes('|u1', [600, 28, 28], new Uint8Array(600 * 784)) });
+    write(src('c', 'kmnist-train-imgs.npz'), npz([part(), part(), part()]));
+    await rejects([src('c', 'kmnist-train-imgs.npz')], src('c', 'kmnist-train-imgs.npz'), /with the members before it, more than the 1\.00 MiB limit/);
   });
 });
 

@@ -142,3 +142,34 @@ describe('ids', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 });
+
+describe('interrupted runs on start', () => {
+  it('marks only runs whose owning process is gone', async () => {
+    const { spawn } = await import('node:child_process');
+    const dir = tempDir();
+    const store = openStore(dir.path);
+    const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
+    const dead = spawn(process.execPath, ['-e', '']);
+    await new Promise((resolve) => dead.on('exit', resolve));
+    try {
+      const ds = datasetRecord();
+      store.datasets.insert(ds);
+      const make = (name: string, owner: number | null) => {
+        const run = store.runs.create({ datasetId: ds.id, model: tinyModel, config: tinyConfig, name, status: 'running' });
+        store.runs.setOwner(run.id, owner);
+        return run.id;
+      };
+      const byLive = make('trained by the app', live.pid!);
+      const byDead = make('its process died', dead.pid!);
+      const noOwner = make('no owner recorded', null);
+      const oldSelf = make('an earlier process with our pid', process.pid);
+      expect(store.runs.markInterrupted(process.pid).sort()).toEqual([byDead, noOwner, oldSelf].sort());
+      expect(store.runs.get(byLive)?.status).toBe('running');
+      expect(store.runs.get(byDead)?.status).toBe('interrupted');
+    } finally {
+      live.kill();
+      store.close();
+      dir.remove();
+    }
+  });
+});

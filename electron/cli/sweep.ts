@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import type { CliContext } from './index';
 import { numberOption, resolveDataset, resolveModel } from './resolve';
 import { formatTable, pct, shortDate } from './output';
+import { duration, num, pValue } from '../reports/format';
 import {
   BackendChoice,
   OptimizerName,
@@ -365,14 +366,6 @@ function pickEpoch(m: EpochMetrics) {
   return { epoch, loss, trainAcc, valAcc, valLoss, seconds, gradNormMean, gradNormMax, clippedFraction };
 }
 
-export function duration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '—';
-  const s = Math.round(seconds);
-  if (s < 90) return `${s} s`;
-  if (s < 5400) return `${Math.round(s / 60)} min`;
-  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
-}
-
 function liveTable(sweep: Sweep, cells: Map<string, CellRow>): string {
   const t = sweep.trials;
   const head = `${sweep.name}: ${sweep.status}, ${t.done}/${t.total} trials done, ${t.running} running, ${t.failed} failed` + (sweep.etaSeconds ? `, about ${duration(sweep.etaSeconds)} left` : '');
@@ -398,8 +391,6 @@ function describeSweep(d: SweepDetail): string {
   ].join('\n');
 }
 
-const num = (x: number | null, digits = 4) => (x === null ? '—' : x.toFixed(digits));
-const pval = (p: number | null) => (p === null ? '—' : p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
 
 /** The statistics as terminal tables: per cell, then the ANOVA tables. */
 export function statsReport(stats: SweepStats): string {
@@ -414,7 +405,7 @@ export function statsReport(stats: SweepStats): string {
         f.n,
         f.mean === null ? '—' : `${pct(f.mean)} ± ${f.std === null ? '—' : pct(f.std)}`,
         f.ci95 ? `${pct(f.ci95[0])} – ${pct(f.ci95[1])}` : '—',
-        v.verdict === 'best' ? 'best' : v.verdict === 'untested' ? 'untested (n<2)' : `${v.verdict === 'tied' ? 'statistically tied' : 'worse'} (${pval(v.pHolm)})`,
+        v.verdict === 'best' ? 'best' : v.verdict === 'untested' ? 'untested (n<2)' : `${v.verdict === 'tied' ? 'statistically tied' : 'worse'} (${pValue(v.pHolm)})`,
         pct(c.bestValAcc.mean),
         num(c.bestEpoch.mean, 1),
         num(c.overfitRatio.mean, 3),
@@ -427,7 +418,7 @@ export function statsReport(stats: SweepStats): string {
     parts.push('', `Two-way ANOVA of final validation accuracy, lr × clip${slice ? ` (${slice})` : ''}:`);
     if (!a.computed) parts.push(`  not computed: ${a.reason}`);
     else {
-      parts.push(formatTable(['source', 'df', 'sum sq', 'mean sq', 'F', 'p'], a.terms.map((t) => [t.source, t.df, t.ss.toExponential(3), t.ms.toExponential(3), num(t.f, 3), pval(t.p)])));
+      parts.push(formatTable(['source', 'df', 'sum sq', 'mean sq', 'F', 'p'], a.terms.map((t) => [t.source, t.df, t.ss.toExponential(3), t.ms.toExponential(3), num(t.f, 3), pValue(t.p)])));
       if (a.reason) parts.push(`  (${a.reason})`);
     }
   }

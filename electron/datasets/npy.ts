@@ -9,7 +9,6 @@
  * be uint8 or any little-endian integer type whose values fit 0–255.
  */
 import yauzl from 'yauzl';
-import { basename } from 'node:path';
 import { badData, cancelledError, formatBytes } from './errors';
 import { DEFAULT_MAX_BYTES, readChunks, type FileProbe, type ReadOptions } from './source';
 
@@ -341,6 +340,3 @@ export async function readNpz(probe: FileProbe, options: ReadOptions = {}): Prom
   return arrays;
 }
 
-export function npzDisplayName(path: string, member: string | null): string {
-  return member ? `${basename(path)}/${member}` : basename(path);
-}

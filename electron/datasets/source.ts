@@ -6,7 +6,6 @@
  */
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { basename } from 'node:path';
 import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { badData, cancelledError, fileError, formatBytes, throwIfAborted } from './errors';
@@ -172,7 +171,3 @@ function streamError(probe: FileProbe, error: unknown): Error {
   return fileError(probe.path, error);
 }
 
-/** A short display name for labels in progress events. */
-export function displayName(path: string): string {
-  return basename(path);
-}

@@ -80,28 +80,6 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
   throw new ApiError('unavailable', `no usable compute backend (${skipped.join('; ')})`, { skipped });
 }
 
-/** The backend initialised by initBackend, or null before. */
-export function currentBackend(): BackendInfo | null {
-  return current;
-}
-
-/** Backends this install can load, best first (for AppInfo.backends). Probes each, so call once. */
-export async function availableBackends(): Promise<BackendName[]> {
-  const found: BackendName[] = [];
-  for (const name of BACKEND_ORDER) {
-    try {
-      if (name === 'tensorflow-gpu' || name === 'tensorflow') {
-        const pkg = name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
-        await import(/* @vite-ignore */ pkg);
-      }
-      found.push(name);
-    } catch {
-      // not installed or its native library is missing
-    }
-  }
-  return found;
-}
-
 interface WasmBackendInternals {
   dataIdMap: { get(id: object): { id: number; memoryOffset: number } | undefined };
   dataIdNextNumber: number;

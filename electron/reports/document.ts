@@ -9,13 +9,14 @@
  * Pure layout: everything it shows comes in as data (LoadedSubject), so the numbers in the PDF are
  * exactly the store's and the sweeps module's.
  */
+import { sortedClips, sortedLrs } from '../../shared/axes';
 import type { Content, CustomTableLayout, TableCell, TDocumentDefinitions } from 'pdfmake/interfaces';
 import type { Dataset, EpochMetrics, ModelSpec, Run } from '../../shared/domain';
 import { effectiveWeightDecay } from '../../shared/domain';
-import type { Anova, CellStats, SummaryStats, SweepStats } from '../../shared/contract';
+import type { Anova, CellStats, SummaryStats } from '../../shared/contract';
 import { describeModel, PRESET_DESCRIPTIONS } from '../../shared/models';
 import { heatmapChart, interactionChart, lineChart, PALETTE, type Series } from './charts';
-import { clipLabel, dateTime, deltaPp, duration, hyper, int, num, pct, pp, pValue } from './format';
+import { clipLabel, dateTime, deltaPp, duration, hyper, int, pct, pp, pValue } from './format';
 import type { LoadedSubject, RunWithEpochs } from './subject';
 
 export interface Environment {
@@ -474,10 +475,6 @@ function sliceLabel(cell: CellStats): string {
   return parts.join(', ');
 }
 
-function sortedUnique<T extends number | null>(values: T[]): T[] {
-  return [...new Set(values)].sort((a, b) => (a ?? Infinity) - (b ?? Infinity));
-}
-
 function verdictText(cell: CellStats): string {
   const v = cell.vsBest.finalValAcc.verdict;
   return { best: 'best', tied: 'tied with best', worse: 'worse', untested: 'n < 2' }[v];
@@ -513,8 +510,8 @@ function sweepResults(subject: LoadedSubject, cells: CellStats[], bestCell: Cell
   }
   for (const sliceCells of slices.values()) {
     const label = sliceLabel(sliceCells[0]!);
-    const sLrs = sortedUnique(sliceCells.map((c) => c.lr));
-    const sClips = sortedUnique(sliceCells.map((c) => c.clip));
+    const sLrs = sortedLrs(sliceCells);
+    const sClips = sortedClips(sliceCells);
     const at = (lr: number, clip: number | null) => sliceCells.find((c) => c.lr === lr && c.clip === clip);
     const values = sLrs.map((lr) => sClips.map((clip) => at(lr, clip)?.finalValAcc.mean ?? null));
     let best: [number, number] | null = null;
@@ -642,8 +639,8 @@ function sweepContent(subject: LoadedSubject): Content[] {
   const bestByPeak = cells.find((c) => c.cellId === stats.best.bestValAcc) ?? null;
 
   // Overview and the answer first: a supervisor reads the best configuration before the method.
-  const lrs = sortedUnique(cells.map((c) => c.lr));
-  const clips = sortedUnique(cells.map((c) => c.clip));
+  const lrs = sortedLrs(cells);
+  const clips = sortedClips(cells);
   const other = OTHER_AXES.filter((a) => spec.axes[a]?.length);
   out.push(
     heading('Sweep'),

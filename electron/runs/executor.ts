@@ -6,7 +6,7 @@
  * emits run.updated / run.epoch / run.log. Used by single runs (RunManager below) and by the
  * sweep scheduler (as its TrialExecutor).
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Store } from '../store';
 import { nowIso } from '../store';
@@ -14,7 +14,6 @@ import type { EventBus } from '../service/events';
 import type { RunRunner } from '../service/context';
 import { startTrainer, type ForkTrainer, type TrainerHandle, type TrainerOutcome } from '../trainer/host';
 import type { FromTrainer } from '../trainer/protocol';
-import { checkpointPath } from '../engine/checkpoint';
 import type { Run, RunStatus } from '../../shared/domain';
 import { ApiError } from '../../shared/errors';
 import type { TrialExecutor, TrialHandle } from '../sweeps/scheduler';
@@ -68,6 +67,8 @@ export class RunExecutor implements TrialExecutor {
       rmSync(checkpointDir, { recursive: true, force: true });
       store.runs.truncateEpochs(runId, 0);
     }
+    // The folder, even before its first checkpoint, marks the run as trained on this machine.
+    mkdirSync(checkpointDir, { recursive: true });
     store.runs.setOwner(run.id, process.pid);
     this.update(run.id, { status: 'running', error: null, finishedAt: null, startedAt: resume && run.startedAt ? run.startedAt : nowIso() });
 
@@ -256,7 +257,7 @@ export class RunManager implements RunRunner {
     this.executor.forget(runId);
   }
 
-  hasCheckpoint(runId: string): boolean {
-    return existsSync(checkpointPath(this.executor.checkpointDir(runId)));
+  trainedHere(runId: string): boolean {
+    return existsSync(this.executor.checkpointDir(runId));
   }
 }

@@ -10,8 +10,11 @@ export interface RunRunner {
   cancel(runId: string): Promise<Run>;
   /** Drops checkpoints and other files of a deleted run. */
   forget(runId: string): Promise<void>;
-  /** Whether a run has a checkpoint to resume from here. */
-  hasCheckpoint(runId: string): boolean;
+  /**
+   * Whether the run was trained on this machine (its checkpoint folder exists). A run imported
+   * from another machine was not: resuming it would retrain from scratch over its history.
+   */
+  trainedHere(runId: string): boolean;
 }
 
 /** The data-set library (electron/datasets/library.ts), as the handlers use it. */

@@ -56,10 +56,10 @@ export function runHandlers(ctx: ServiceContext): Pick<
         // The sweep's scheduler owns its trials; training one behind its back would race it.
         throw new ApiError('failed_precondition', `Run ${run.name} is a trial of a sweep: resume the sweep, or rerun the trial from the sweep`);
       }
-      if (run.epochsDone > 0 && !ctx.runner.hasCheckpoint(id)) {
+      if (run.epochsDone > 0 && !ctx.runner.trainedHere(id)) {
         throw new ApiError(
           'failed_precondition',
-          `Run ${run.name} has no checkpoint on this machine (imported from another?): start a new run with the same settings instead`,
+          `Run ${run.name} was not trained on this machine (imported?) and has no checkpoint here: start a new run with the same settings instead`,
         );
       }
       if (!['interrupted', 'cancelled', 'failed'].includes(run.status)) {

@@ -32,22 +32,9 @@ export interface TrialPlan {
   order: number;
 }
 
-/** The learning rates an lr axis means: the list as given, or numpy.logspace(log10 min, log10 max, points). */
-export function lrValues(axis: SweepSpec['axes']['lr']): number[] {
-  if ('values' in axis) return dedupe(axis.values);
-  const { min, max, points } = axis.range;
-  if (points === 1) return [min];
-  const lo = Math.log10(min);
-  const hi = Math.log10(max);
-  const values: number[] = [];
-  for (let i = 0; i < points; i++) {
-    // The endpoints exactly as typed; interior points rounded to 6 significant digits so that
-    // 1e-4:1e-1:4 gives 0.001 and not 0.0010000000000000002 (ids and labels stay readable).
-    const v = i === 0 ? min : i === points - 1 ? max : Number((10 ** (lo + ((hi - lo) * i) / (points - 1))).toPrecision(6));
-    values.push(v);
-  }
-  return dedupe(values);
-}
+import { lrValues } from '../../shared/axes';
+
+export { lrValues };
 
 function dedupe<T>(values: readonly T[]): T[] {
   return [...new Set(values)];

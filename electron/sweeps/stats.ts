@@ -9,6 +9,7 @@
  * distribution). About sixty lines, checked in test/sweeps/stats.test.ts against closed forms and
  * scipy/R values.
  */
+import { sortedClips, sortedLrs } from '../../shared/axes';
 import type { Anova, AnovaTerm, CellStats, Comparison, SummaryStats, SweepStats } from '../../shared/contract/sweeps';
 import type { EpochMetrics, OptimizerName, PresetName, RunStatus } from '../../shared/domain';
 
@@ -368,8 +369,8 @@ function anovaSlices(
     slices.get(key)!.cells.push(cell);
   }
   return [...slices.values()].map(({ slice, cells: sliceCells }) => {
-    const lrs = [...new Set(sliceCells.map((c) => c.lr))].sort((x, y) => x - y);
-    const clips = [...new Set(sliceCells.map((c) => c.clip))].sort((x, y) => (x ?? Infinity) - (y ?? Infinity));
+    const lrs = sortedLrs(sliceCells);
+    const clips = sortedClips(sliceCells);
     const notComputed = (reason: string): Anova => ({ slice, computed: false, reason, replicates: 0, droppedTrials: 0, terms: [] });
     if (lrs.length < 2 || clips.length < 2) {
       return notComputed(`needs at least 2 learning rates and 2 clip norms (this grid has ${lrs.length} and ${clips.length})`);

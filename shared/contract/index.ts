@@ -32,7 +32,6 @@ export type Response<M extends MethodName> = z.output<Methods[M]['response']>;
 export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;
 
 export const methodNames = Object.keys(methods) as MethodName[];
-export const eventNames = Object.keys(events) as EventName[];
 
 export function isMethodName(value: unknown): value is MethodName {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(methods, value);

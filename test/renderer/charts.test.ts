@@ -96,26 +96,26 @@ describe('sweep analysis', () => {
     cell(0.1, 1.5, null, 'untested'),
   ];
 
-  it('plots val acc against lr, one line per clip value, no-clip first', () => {
+  it('plots val acc against lr, one line per clip value, no-clip last', () => {
     const o = interactionOption(cells, 'bestValAcc', LIGHT);
     expect((o.xAxis as { type: string }).type).toBe('log');
     const s = series(o);
-    expect(s.map((x) => x.name)).toEqual(['no clip', 'clip 1.5']);
-    expect((s[1]!.data as { value: number[] }[]).map((d) => d.value)).toEqual([[0.001, 0.918], [0.01, 0.9]]);
-    expect(sortedClips(cells)).toEqual([null, 1.5]);
+    expect(s.map((x) => x.name)).toEqual(['clip 1.5', 'no clip']);
+    expect((s[0]!.data as { value: number[] }[]).map((d) => d.value)).toEqual([[0.001, 0.918], [0.01, 0.9]]);
+    expect(sortedClips(cells)).toEqual([1.5, null]);
   });
 
   it('maps cells onto an lr × clip grid with the best and tied marked, seeds as dots', () => {
     const trials = [trial(cells[0]!, 0, [0.9, 0.92]), trial(cells[0]!, 1, [0.91, 0.916]), trial(cells[2]!, 0, [0.9])];
     const o = heatmapOption(cells, trials, 'bestValAcc', LIGHT);
     expect((o.xAxis as { data: string[] }).data).toEqual(['0.001', '0.01', '0.1']);
-    expect((o.yAxis as { data: string[] }).data).toEqual(['none', '1.5']);
+    expect((o.yAxis as { data: string[] }).data).toEqual(['1.5', 'none']);
     const [heat, dots] = series(o);
     const best = (heat!.data as { value: unknown[]; label: { formatter(): string } }[])[0]!;
-    expect(best.value).toEqual([0, 1, 0.918]);
+    expect(best.value).toEqual([0, 0, 0.918]);
     expect(best.label.formatter()).toBe('91.8% ★');
     expect((heat!.data as { label: { formatter(): string } }[])[1]!.label.formatter()).toBe('91.5% =');
-    expect((heat!.data as { value: unknown[] }[])[4]!.value).toEqual([2, 1, '-']);
+    expect((heat!.data as { value: unknown[] }[])[4]!.value).toEqual([2, 0, '-']);
     expect((dots!.data as { v: number }[]).map((d) => d.v)).toEqual([0.92, 0.916, 0.9]);
     expect((o.visualMap as { min: number; max: number }).min).toBe(0.88);
   });

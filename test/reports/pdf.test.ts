@@ -153,7 +153,7 @@ describe.skipIf(!hasPoppler)('PDF reports', () => {
       store: h.store,
       events: new EventBus(),
       datasets: null,
-      runner: { start: async () => { throw new Error('no training here'); }, cancel: async (id) => h.store.runs.get(id)!, forget: async () => {}, hasCheckpoint: () => false },
+      runner: { start: async () => { throw new Error('no training here'); }, cancel: async (id) => h.store.runs.get(id)!, forget: async () => {}, trainedHere: () => false },
       checkModel: () => {},
     } as ServiceContext;
     const service = createService(ctx, { version: '9.8.7', backends: () => ['cpu'] });

@@ -21,7 +21,7 @@ describe('runs.resume refuses what it cannot resume faithfully', () => {
     store.runs.addEpoch(run.id, epoch);
     const result = await t.runtime.service.dispatch('runs.resume', { id: run.id });
     expect(result).toMatchObject({ ok: false, error: { code: 'failed_precondition' } });
-    expect((result as { error: { message: string } }).error.message).toMatch(/no checkpoint on this machine/);
+    expect((result as { error: { message: string } }).error.message).toMatch(/not trained on this machine/);
     expect(store.runs.epochs(run.id)).toHaveLength(1);
     expect(store.runs.get(run.id)?.status).toBe('interrupted');
   });

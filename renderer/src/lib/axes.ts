@@ -1,19 +1,6 @@
 /** Sweep axes: log-spaced learning rates, value lists typed by hand, previews. Pure. */
-import type { LrAxis } from '../../../shared/domain';
 
-/** numpy.logspace(log10(min), log10(max), points): min and max included; points = 1 gives [min]. */
-export function logspace(min: number, max: number, points: number): number[] {
-  if (!(min > 0) || !(max > 0) || !Number.isInteger(points) || points < 1) return [];
-  if (points === 1) return [min];
-  const a = Math.log10(min);
-  const b = Math.log10(max);
-  return Array.from({ length: points }, (_, i) => (i === points - 1 ? max : i === 0 ? min : roundSig(10 ** (a + ((b - a) * i) / (points - 1)))));
-}
-
-/** Rounds to 6 significant digits so 10**x noise (0.0010000000000000002) reads as typed. */
-export function roundSig(x: number, digits = 6): number {
-  return x === 0 || !Number.isFinite(x) ? x : Number(x.toPrecision(digits));
-}
+export { logspace, lrValues } from '../../../shared/axes';
 
 export type NumberListResult = { values: number[]; error: null } | { values: number[]; error: string };
 
@@ -53,11 +40,6 @@ export function parseNumberList(
     return true;
   });
   return { values: unique, error: null };
-}
-
-/** The learning rates an axis expands to, as the back end expands it. */
-export function lrValues(axis: LrAxis): number[] {
-  return 'values' in axis ? axis.values.slice() : logspace(axis.range.min, axis.range.max, axis.range.points);
 }
 
 /** Cells × repeats; the other axes multiply in. */

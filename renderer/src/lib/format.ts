@@ -56,10 +56,6 @@ export function compact(n: number): string {
   return String(n);
 }
 
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${count(n)} ${n === 1 ? one : many}`;
-}
-
 /** "3 min ago", "yesterday", or the date. `now` injected for tests. */
 export function relativeTime(iso: string | null | undefined, now = Date.now()): string {
   if (!iso) return '—';

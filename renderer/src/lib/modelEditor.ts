@@ -15,8 +15,6 @@ export const LAYER_TYPES: { type: LayerType; label: string; hint: string }[] = [
   { type: 'flatten', label: 'Flatten', hint: 'images → feature vectors' },
 ];
 
-export const ACTIVATIONS: LayerType[] = ['relu', 'leaky_relu', 'gelu', 'tanh', 'sigmoid'];
-
 export const INIT_LABELS: Record<Init['kind'], string> = {
   kaiming_uniform: 'Kaiming uniform (notebook)',
   kaiming_normal: 'Kaiming normal',

@@ -30,10 +30,8 @@ export function sliceCells(cells: readonly CellStats[], slice: Partial<Record<Sl
   return cells.filter((c) => Object.entries(slice).every(([k, v]) => v === undefined || c[k as SliceKey] === v));
 }
 
-export const sortedLrs = (cells: readonly { lr: number }[]) => [...new Set(cells.map((c) => c.lr))].sort((a, b) => a - b);
-/** Clip values ascending, "no clip" first. */
-export const sortedClips = (cells: readonly { clip: number | null }[]) =>
-  [...new Set(cells.map((c) => c.clip))].sort((a, b) => (a === null ? -1 : b === null ? 1 : a - b));
+export { sortedLrs, sortedClips } from '../../../shared/axes';
+import { sortedLrs, sortedClips } from '../../../shared/axes';
 
 function statLine(s: SummaryStats): string {
   if (s.mean === null) return 'no finished seeds';

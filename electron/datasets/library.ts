@@ -584,6 +584,7 @@ export class DatasetLibrary {
         continue;
       }
       if (await this.ownedByLiveProcess(dir)) continue;
+      if (await this.justCreated(dir)) continue;
       await rm(dir, { recursive: true, force: true });
       report.removed.push(name);
     }
@@ -591,6 +592,24 @@ export class DatasetLibrary {
       if (!(await this.intact(dataset))) report.damaged.push(dataset.id);
     }
     return report;
+  }
+
+  /**
+   * A folder another process made a moment ago and has not yet marked with its .owner file (the
+   * gap between mkdir and writing it): not a leftover yet. A killed import's folder has its owner
+   * file, or is older than this by the next start.
+   */
+  private async justCreated(dir: string): Promise<boolean> {
+    try {
+      await stat(join(dir, OWNER_FILE));
+      return false;
+    } catch {
+      try {
+        return Date.now() - (await stat(dir)).mtimeMs < 60_000;
+      } catch {
+        return false;
+      }
+    }
   }
 
   /**

@@ -1,6 +1,6 @@
 /** DatasetLibrary: duplicates, hold-out, rename, delete, crash recovery, cancel and kill atomicity. */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DatasetProgress } from '../../electron/datasets/library';
@@ -146,10 +146,15 @@ describe('crash recovery', () => {
       // …unless its owner file is days old: that pid is someone else's by now.
       mkdirSync(join(datasetsDir(), '.tmp-old1'));
       writeFileSync(join(datasetsDir(), '.tmp-old1', '.owner'), JSON.stringify({ pid: sleeper.pid, startedAt: '2020-01-01T00:00:00Z' }));
+      // Leftovers of a process killed earlier are at least a minute old by the next start…
+      const earlier = new Date(Date.now() - 120_000);
+      for (const name of ['.tmp-dead1', 'orphan42']) utimesSync(join(datasetsDir(), name), earlier, earlier);
+      // …while a folder made a moment ago without its .owner yet is another process's import starting.
+      mkdirSync(join(datasetsDir(), '.tmp-fresh1'));
       const report = await lib.recover();
       expect(report.removed.sort()).toEqual(['.tmp-dead1', '.tmp-old1', 'orphan42']);
       expect(report.damaged).toEqual([]);
-      expect(entries()).toEqual(['.downloads', '.tmp-live1', kept.id, 'not an id'].sort());
+      expect(entries()).toEqual(['.downloads', '.tmp-fresh1', '.tmp-live1', kept.id, 'not an id'].sort());
     } finally {
       sleeper.kill('SIGKILL');
     }

@@ -7,8 +7,7 @@ import { describeModel } from '../../shared/models';
 import type { ReportSubject, SweepStats } from '../../shared/contract';
 import { ApiError } from '../../shared/errors';
 import type { Store } from '../store';
-import { computeSweepStats, type StatsCell } from '../sweeps/stats';
-import { describeCell, expandCells } from '../sweeps/grid';
+import { sweepStats } from '../sweeps/stats';
 
 export interface RunWithEpochs {
   run: Run;
@@ -38,11 +37,10 @@ export function sweepRuns(store: Store, sweepId: string): Run[] {
  * code (the numbers in the report are the numbers in the app's sweep view).
  */
 export function statsOfSweep(sweep: Sweep, runs: readonly RunWithEpochs[]): SweepStats {
-  const cells: StatsCell[] = expandCells(sweep.spec).map(({ rank: _rank, ...cell }) => ({ ...cell, label: describeCell(cell) }));
   const trials = runs
     .filter(({ run }) => run.cellId !== null)
     .map(({ run, epochs }) => ({ cellId: run.cellId!, seed: run.config.seed, status: run.status, epochs }));
-  return computeSweepStats(cells, trials);
+  return sweepStats(sweep.spec, trials);
 }
 
 export function loadSubject(store: Store, subject: ReportSubject): LoadedSubject {
@@ -55,7 +53,9 @@ export function loadSubject(store: Store, subject: ReportSubject): LoadedSubject
   if ('sweepId' in subject) {
     const sweep = store.sweeps.get(subject.sweepId);
     if (!sweep) throw new ApiError('not_found', `No sweep with id ${subject.sweepId}`);
-    const runs = sweepRuns(store, sweep.id).map((run) => ({ run, epochs: store.runs.epochs(run.id) }));
+    const trialRuns = sweepRuns(store, sweep.id);
+    const epochsById = new Map(store.runs.epochsMany(trialRuns.map((r) => r.id)).map((e) => [e.runId, e.epochs]));
+    const runs = trialRuns.map((run) => ({ run, epochs: epochsById.get(run.id) ?? [] }));
     addDataset(sweep.datasetId);
     for (const { run } of runs) addDataset(run.datasetId);
     return { kind: 'sweep', runs, datasets, sweep: { sweep, stats: statsOfSweep(sweep, runs) } };

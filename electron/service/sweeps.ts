@@ -8,8 +8,8 @@ import type { sweepMethods, SweepDetail } from '../../shared/contract/sweeps';
 import { ApiError } from '../../shared/errors';
 import { SweepScheduler } from '../sweeps/scheduler';
 import { executorFromRunner } from '../sweeps/runner-executor';
-import { describeCell, expandCells } from '../sweeps/grid';
-import { computeSweepStats } from '../sweeps/stats';
+import { expandCells } from '../sweeps/grid';
+import { sweepStats } from '../sweeps/stats';
 import { planSweep } from '../sweeps/eta';
 
 const schedulers = new WeakMap<ServiceContext, SweepScheduler>();
@@ -54,8 +54,8 @@ export function sweepDetail(ctx: ServiceContext, id: string): SweepDetail {
         epochs: epochs.get(r.id) ?? [],
       };
     });
-  const stats = computeSweepStats(
-    cells.map(({ rank: _rank, ...c }) => ({ ...c, label: describeCell(c) })),
+  const stats = sweepStats(
+    sweep.spec,
     trials.map((t) => ({ cellId: t.cellId, seed: t.seed, status: t.status, epochs: t.epochs })),
   );
   return { ...sweep, trials, stats };

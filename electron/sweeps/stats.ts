@@ -10,8 +10,9 @@
  * scipy/R values.
  */
 import { sortedClips, sortedLrs } from '../../shared/axes';
+import { describeCell, expandCells } from './grid';
 import type { Anova, AnovaTerm, CellStats, Comparison, SummaryStats, SweepStats } from '../../shared/contract/sweeps';
-import type { EpochMetrics, OptimizerName, PresetName, RunStatus } from '../../shared/domain';
+import type { EpochMetrics, OptimizerName, PresetName, RunStatus, SweepSpec } from '../../shared/domain';
 
 // ---------------------------------------------------------------------------------------------
 // Special functions and distributions
@@ -282,6 +283,15 @@ const UNTESTED: Comparison = { verdict: 'untested', diff: null, t: null, df: nul
  * trial has no meaningful final accuracy, a failed one none at all; both are counted per cell so
  * the UI can flag a cell that looks good only because its bad seeds dropped out.
  */
+/**
+ * A sweep's statistics from its spec's grid and its trials: what the sweep view, `sweep show` and
+ * the PDF report all show, computed in one place.
+ */
+export function sweepStats(spec: SweepSpec, trials: readonly StatsTrial[]): SweepStats {
+  const cells: StatsCell[] = expandCells(spec).map(({ rank: _rank, ...cell }) => ({ ...cell, label: describeCell(cell) }));
+  return computeSweepStats(cells, trials);
+}
+
 export function computeSweepStats(cells: readonly StatsCell[], trials: readonly StatsTrial[], alpha = 0.05): SweepStats {
   const byCell = new Map<string, { trials: StatsTrial[]; values: TrialValues[] }>();
   for (const cell of cells) byCell.set(cell.cellId, { trials: [], values: [] });

@@ -19,8 +19,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { readIdx } from '../electron/datasets/idx';
 import { writeStoredDataset } from '../electron/datasets/storage';
 import { Rng } from '../electron/engine/rng';
@@ -28,15 +27,7 @@ import { nodeForkTrainer, startTrainer } from '../electron/trainer/host';
 import { BackendChoice, TrainConfig, type Dataset, type EpochMetrics } from '../shared/domain';
 import { presetModel } from '../shared/models';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const FASHION = '/usr/share/datasets/fashion-mnist';
-const SEED_LOOP = resolve(repoRoot, '../shared/reference/seed_loop.py');
-const PYTHON = '/usr/bin/python3';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
-}
+import { arg, FASHION, PYTHON, SEED_LOOP } from './common';
 
 const epochs = Number(arg('epochs', '1'));
 const backend = BackendChoice.parse(arg('backend', 'auto'));

@@ -16,23 +16,14 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { createRuntime, type Runtime } from '../electron/runtime';
 import { presetModel } from '../shared/models';
 import type { Sweep, SweepSpecInput } from '../shared/domain';
 import { ApiError } from '../shared/errors';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const FASHION = '/usr/share/datasets/fashion-mnist';
-const SEED_LOOP = resolve(repoRoot, '../shared/reference/seed_loop.py');
-const PYTHON = '/usr/bin/python3';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
-}
+import { arg, FASHION, PYTHON, SEED_LOOP } from './common';
 const flag = (name: string) => process.argv.includes(`--${name}`);
 
 const epochs = Number(arg('epochs', '16'));

@@ -10,9 +10,9 @@
  * scipy/R values.
  */
 import { sortedClips, sortedLrs } from '../../shared/axes';
-import { describeCell, expandCells } from './grid';
+import { describeCell, expandCells, type Cell } from './grid';
 import type { Anova, AnovaTerm, CellStats, Comparison, SummaryStats, SweepStats } from '../../shared/contract/sweeps';
-import type { EpochMetrics, OptimizerName, PresetName, RunStatus, SweepSpec } from '../../shared/domain';
+import type { EpochMetrics, RunStatus, SweepSpec } from '../../shared/domain';
 
 // ---------------------------------------------------------------------------------------------
 // Special functions and distributions
@@ -238,16 +238,8 @@ export function twoWayAnova(y: readonly (readonly (readonly number[])[])[], name
 // ---------------------------------------------------------------------------------------------
 // A sweep's statistics
 
-export interface StatsCell {
-  cellId: string;
-  label: string;
-  lr: number;
-  clip: number | null;
-  batchSize?: number;
-  optimizer?: OptimizerName;
-  weightDecay?: number;
-  preset?: PresetName;
-}
+/** A grid cell as the statistics see it: its axis values and a label for tables. */
+export type StatsCell = Omit<Cell, 'rank'> & { label: string };
 
 export interface StatsTrial {
   cellId: string;

@@ -218,8 +218,17 @@ export class RunManager implements RunRunner {
     return this.store.runs.get(runId)!;
   }
 
+  /**
+   * Trainers this manager may run now: the core budget less the trainers sweeps are running (the
+   * executor trains both), but always at least one, so a single run is never starved by a sweep.
+   */
+  private slots(): number {
+    const sweepTrainers = Math.max(0, this.executor.activeCount - this.running.size);
+    return Math.max(1, this.limit() - sweepTrainers);
+  }
+
   private pump(): void {
-    while (this.running.size < Math.max(1, this.limit()) && this.queue.length) {
+    while (this.running.size < this.slots() && this.queue.length) {
       const { runId, resume } = this.queue.shift()!;
       if (!this.store.runs.get(runId)) continue;
       this.running.add(runId);

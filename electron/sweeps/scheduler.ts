@@ -106,12 +106,27 @@ export class SweepScheduler {
     this.executor = options.executor;
     this.pid = options.pid ?? process.pid;
     this.pollMs = options.pollMs ?? 1000;
-    // An epoch of a trial changes the sweep's ETA: forward it as sweep.updated.
+    // An epoch of a trial changes the sweep's ETA: forward it as sweep.updated, at most once per
+    // second per sweep (the ETA reads every stored epoch of the sweep; a big sweep with several
+    // trainers would otherwise recompute it for each of their epochs).
     this.unsubscribe =
       options.events.on?.('run.epoch', ({ runId }) => {
         const sweepId = this.trialSweep.get(runId);
-        if (sweepId) this.emit(sweepId);
+        if (sweepId) this.emitSoon(sweepId);
       }) ?? null;
+  }
+
+  private readonly pendingEmits = new Map<string, ReturnType<typeof setTimeout>>();
+
+  private emitSoon(id: string): void {
+    if (this.pendingEmits.has(id)) return;
+    this.pendingEmits.set(
+      id,
+      setTimeout(() => {
+        this.pendingEmits.delete(id);
+        if (!this.closed && this.store.sweeps.get(id)) this.emit(id);
+      }, 1000),
+    );
   }
 
   /** Default pool size: one trial per core on CPU backends, one on a GPU. */
@@ -308,6 +323,8 @@ export class SweepScheduler {
    */
   async shutdown(): Promise<void> {
     this.closed = true;
+    for (const timer of this.pendingEmits.values()) clearTimeout(timer);
+    this.pendingEmits.clear();
     const actives = [...this.active.values()];
     await Promise.all(
       actives.map(async (a) => {

@@ -1,9 +1,8 @@
 /**
  * Weight initialisation as PyTorch's nn.init defines it, drawn from our seeded Rng.
  *
- * Weights are stored [fan_in, fan_out] (the layout tf.matMul(x, W) wants), the transpose of
- * PyTorch's [out, in]; the distributions only depend on fan_in and fan_out, so that changes
- * nothing. Bias is always nn.Linear's own default U(±1/sqrt(fan_in)).
+ * The distributions only depend on fan_in and fan_out, not on the layout the network keeps its
+ * weights in ([out, in], as PyTorch). Bias is always nn.Linear's own default U(±1/sqrt(fan_in)).
  */
 import type { Init } from '../../shared/domain';
 import { NORMAL_INIT_DEFAULT_STD } from '../../shared/domain';

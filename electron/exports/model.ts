@@ -81,24 +81,6 @@ export function toTfjs(run: Pick<Run, 'id' | 'name' | 'model'>, dataset: Dataset
     return t;
   };
 
-  // The engine's Linear weights have been stored [in, out] (Keras's kernel layout) and [out, in]
-  // (PyTorch's); the checkpoint's shapes say which, but only a non-square layer can tell. All
-  // layers of a checkpoint share one layout, so it is read off the first non-square one; with
-  // none, the engine's present layout ([out, in]) is assumed.
-  let weightsOutIn = true;
-  {
-    let inF = describeModel(model, dataset.shape, dataset.numClasses).inputFeatures;
-    for (const [i, layer] of model.layers.entries()) {
-      if (layer.type !== 'linear') continue;
-      const t = tensors.get(`${i}.weight`);
-      if (t && inF !== layer.units && t.shape.length === 2) {
-        weightsOutIn = t.shape[0] === layer.units;
-        break;
-      }
-      inF = layer.units;
-    }
-  }
-
   /** A vector (bias, BatchNorm): any shape with these many values in order ([n], [n, 1], [1, n]). */
   const vector = (name: string, n: number): WeightTensor => {
     const t = get(name, n, [n]);
@@ -106,14 +88,12 @@ export function toTfjs(run: Pick<Run, 'id' | 'name' | 'model'>, dataset: Dataset
     return { name, shape: [n], values: t.values };
   };
 
-  /** A Dense kernel [in, out] from the checkpoint's weight, transposed from [out, in] where stored so. */
+  /** A Dense kernel [in, out] from the checkpoint's weight, which the engine stores [out, in] as PyTorch does. */
   const kernel = (name: string, inF: number, outF: number): WeightTensor => {
-    const t = get(name, inF * outF, [inF, outF]);
-    const stored = weightsOutIn ? [outF, inF] : [inF, outF];
-    if (t.shape.join() !== stored.join()) {
-      throw new ApiError('failed_precondition', `checkpoint tensor ${name} has shape [${t.shape.join(', ')}], expected [${stored.join(', ')}]`);
+    const t = get(name, inF * outF, [outF, inF]);
+    if (t.shape.join() !== [outF, inF].join()) {
+      throw new ApiError('failed_precondition', `checkpoint tensor ${name} has shape [${t.shape.join(', ')}], expected [${outF}, ${inF}]`);
     }
-    if (!weightsOutIn) return { name, shape: [inF, outF], values: t.values };
     const out = new Float32Array(inF * outF);
     for (let o = 0; o < outF; o++) for (let k = 0; k < inF; k++) out[k * outF + o] = t.values[o * inF + k]!;
     return { name, shape: [inF, outF], values: out };

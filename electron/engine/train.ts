@@ -223,13 +223,20 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           : evaluate(net, data.train, features, base, base.length, options.evalBatchSize);
       const valEval = evaluate(net, data.test, features, null, data.test.count, options.evalBatchSize);
       const t2 = now();
+      if (!Number.isFinite(valEval.loss)) {
+        // Finite weights can still give infinite cross-entropy on some sample (a logit gap past
+        // float range): as unusable as a non-finite training loss, and not a number to store.
+        const why = `epoch ${epoch}: the validation loss became ${valEval.loss}`;
+        log('warn', `diverged: ${why}`);
+        return finish('diverged', why);
+      }
 
       const metrics: EpochMetrics = {
         epoch,
         loss: meanLoss,
         trainAcc: trainEval.acc,
         valAcc: valEval.acc,
-        valLoss: Number.isFinite(valEval.loss) ? valEval.loss : Number.MAX_VALUE,
+        valLoss: valEval.loss,
         seconds: (t2 - t0) / 1000,
         gradNormMean: steps ? normSum / steps : 0,
         gradNormMax: normMax,

@@ -17,7 +17,7 @@ import type { EventBus } from '../service/events';
 import { isAuthorized, isLoopbackHost, newToken, TOKEN_COOKIE } from './auth';
 import { serveStatic } from './static';
 import { handleUpload } from './upload';
-import type { ErrorCode } from '../../shared/errors';
+import { ApiError, type ErrorCode } from '../../shared/errors';
 
 export interface ServerOptions {
   service: Service;
@@ -142,7 +142,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new ApiError('unavailable', `Port ${options.port} on ${host} is in use (another Sweeplab?): pick another with --port N, or --port 0 for a free one`)
+          : error,
+      );
+    });
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;

@@ -16,7 +16,6 @@ import { RunExecutor, RunManager } from './runs/executor';
 import type { ForkTrainer } from './trainer/host';
 import { SweepScheduler } from './sweeps/scheduler';
 import { recoverInterruptedSweeps } from './sweeps/recovery';
-import { attachSweepScheduler } from './service/sweeps';
 import type { BackendName } from '../shared/domain';
 
 export interface RuntimeOptions {
@@ -86,6 +85,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   // Whatever was running when the last process died is marked interrupted (resumable), not left 'running'.
   store.runs.markInterrupted();
   recoverInterruptedSweeps(store);
+  const scheduler = new SweepScheduler({ store, events, executor, gpu: () => gpu });
   const ctx: ServiceContext = {
     dataDir: options.dataDir,
     transport: options.transport,
@@ -93,12 +93,11 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     events,
     datasets,
     runner,
+    sweeps: scheduler,
     checkModel: (model, dataset) => {
       describeModel(model, dataset.shape, dataset.numClasses);
     },
   };
-  const scheduler = new SweepScheduler({ store, events, executor, gpu: () => gpu });
-  attachSweepScheduler(ctx, scheduler);
   const service = createService(ctx, { version: appVersion(), backends: () => backends });
   return {
     dataDir: options.dataDir,

@@ -1,4 +1,5 @@
 import type { Store } from '../store';
+import type { SweepScheduler } from '../sweeps/scheduler';
 import type { EventBus } from './events';
 import type { Dataset, ModelSpec, Run } from '../../shared/domain';
 import type { AppInfo } from '../../shared/contract';
@@ -37,6 +38,8 @@ export interface ServiceContext {
   events: EventBus;
   runner: RunRunner;
   datasets: DatasetService | null;
+  /** The sweep scheduler (electron/sweeps/scheduler.ts): owns every sweep's state changes. */
+  sweeps: SweepScheduler | null;
   /** Throws ApiError('invalid_argument') when the model cannot be built for the data set. */
   checkModel(model: ModelSpec, dataset: Dataset): void;
 }

@@ -6,30 +6,20 @@ import type { Handlers } from './dispatch';
 import type { ServiceContext } from './context';
 import type { sweepMethods, SweepDetail } from '../../shared/contract/sweeps';
 import { ApiError } from '../../shared/errors';
-import { SweepScheduler } from '../sweeps/scheduler';
-import { executorFromRunner } from '../sweeps/runner-executor';
+import type { SweepScheduler } from '../sweeps/scheduler';
 import { expandCells } from '../sweeps/grid';
 import { sweepStats } from '../sweeps/stats';
 import { planSweep } from '../sweeps/eta';
 
-const schedulers = new WeakMap<ServiceContext, SweepScheduler>();
-
-/**
- * Gives the service the process's scheduler (built in electron/runtime.ts with the real trial
- * executor, the engine's presets and GPU detection). Without one, a scheduler over ctx.runner is
- * made on first use.
- */
+/** Replaces the process's scheduler (tests give it a fake trial executor). */
 export function attachSweepScheduler(ctx: ServiceContext, scheduler: SweepScheduler): void {
-  schedulers.set(ctx, scheduler);
+  ctx.sweeps = scheduler;
 }
 
+/** The process's scheduler (built in electron/runtime.ts with the real run executor). */
 export function sweepSchedulerFor(ctx: ServiceContext): SweepScheduler {
-  let scheduler = schedulers.get(ctx);
-  if (!scheduler) {
-    scheduler = new SweepScheduler({ store: ctx.store, events: ctx.events, executor: executorFromRunner(ctx.runner, ctx.events) });
-    schedulers.set(ctx, scheduler);
-  }
-  return scheduler;
+  if (!ctx.sweeps) throw new ApiError('unavailable', 'Sweeps are not available in this process');
+  return ctx.sweeps;
 }
 
 /** A sweep with its trials, their epochs and its statistics. */

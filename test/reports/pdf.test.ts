@@ -3,6 +3,7 @@
  * and names the store holds, and every page renders (pdftoppm). Expected figures are computed here
  * from the stored epochs, independently of the report code.
  */
+import { SweepScheduler } from '../../electron/sweeps/scheduler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -147,12 +148,15 @@ describe.skipIf(!hasPoppler)('PDF reports', () => {
   });
 
   it('reports.pdf writes to a path or returns base64, through the service', async () => {
+    const events = new EventBus();
     const ctx: ServiceContext = {
       dataDir: h.dataDir,
       transport: 'browser',
       store: h.store,
-      events: new EventBus(),
+      events,
       datasets: null,
+      // sweeps.show below reads statistics only: a scheduler whose executor never trains.
+      sweeps: new SweepScheduler({ store: h.store, events, executor: { start: () => { throw new Error('no training here'); } } }),
       runner: { start: async () => { throw new Error('no training here'); }, cancel: async (id) => h.store.runs.get(id)!, forget: async () => {}, trainedHere: () => false },
       checkModel: () => {},
     } as ServiceContext;

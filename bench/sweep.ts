@@ -13,6 +13,7 @@
  * PyTorch: ../shared/reference/seed_loop.py per rate, sequentially, with --threads (default 1 =
  * what one trial of a 2-wide pool gets on 2 cores), when /usr/bin/python3 has torch.
  */
+import { encodeIdx } from '../electron/datasets/idx';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -41,17 +42,10 @@ function writeSynthetic(dir: string): string {
   let s = 1;
   const byte = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) >> 16) & 0xff;
   const write = (prefix: string, n: number) => {
-    const head = (dims: number[]) => {
-      const h = Buffer.alloc(4 + 4 * dims.length);
-      h[2] = 8;
-      h[3] = dims.length;
-      dims.forEach((d, k) => h.writeUInt32BE(d, 4 + 4 * k));
-      return h;
-    };
     const labels = Buffer.from(Uint8Array.from({ length: n }, (_, i) => i % 10));
     const images = Buffer.from(Uint8Array.from({ length: n * 784 }, byte));
-    writeFileSync(join(dir, `${prefix}-images-idx3-ubyte.gz`), gzipSync(Buffer.concat([head([n, 28, 28]), images])));
-    writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte.gz`), gzipSync(Buffer.concat([head([n]), labels])));
+    writeFileSync(join(dir, `${prefix}-images-idx3-ubyte.gz`), gzipSync(encodeIdx([n, 28, 28], images)));
+    writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte.gz`), gzipSync(encodeIdx([n], labels)));
   };
   write('train', 60_000);
   write('t10k', 10_000);

@@ -148,3 +148,16 @@ async function readIdxStream(probe: FileProbe, options: ReadOptions, maxBytes: n
   const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, payload);
   return { path, dims: header.dims, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
+
+/**
+ * An IDX file's bytes: the header (two zero bytes, the type code, the number of dimensions, then
+ * each dimension big-endian) followed by the data. Type 0x08 is unsigned bytes, as MNIST uses.
+ * For fixtures, synthetic benchmark data and anything that hands data on in the format it came in.
+ */
+export function encodeIdx(dims: readonly number[], data: Uint8Array, type = 0x08): Buffer {
+  const header = Buffer.alloc(4 + 4 * dims.length);
+  header[2] = type;
+  header[3] = dims.length;
+  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
+  return Buffer.concat([header, Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
+}

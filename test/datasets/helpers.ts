@@ -33,13 +33,9 @@ export function makeImages(labels: Uint8Array, h = 28, w = 28, c = 1): Uint8Arra
   return out;
 }
 
-export function idxBytes(dims: number[], data: Uint8Array, type = 0x08): Buffer {
-  const header = Buffer.alloc(4 + 4 * dims.length);
-  header[2] = type;
-  header[3] = dims.length;
-  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([header, Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
-}
+import { encodeIdx as idxBytes } from '../../electron/datasets/idx';
+
+export { idxBytes };
 
 export function write(path: string, bytes: Uint8Array | string): string {
   mkdirSync(dirname(path), { recursive: true });

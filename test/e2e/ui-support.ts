@@ -2,6 +2,7 @@
  * Shared pieces of the UI end-to-end tests: a browser-mode server on a fresh runtime, Chromium,
  * and a tiny learnable IDX data set made in the test (no files from outside).
  */
+import { encodeIdx } from '../../electron/datasets/idx';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -44,16 +45,6 @@ export async function openPage(h: UiHarness, errors: string[], hash = ''): Promi
   return page;
 }
 
-function idx(magic: number, dims: number[], data: Uint8Array): Uint8Array {
-  const header = new DataView(new ArrayBuffer(4 + 4 * dims.length));
-  header.setUint32(0, magic);
-  dims.forEach((d, i) => header.setUint32(4 + 4 * i, d));
-  const out = new Uint8Array(header.byteLength + data.length);
-  out.set(new Uint8Array(header.buffer), 0);
-  out.set(data, header.byteLength);
-  return out;
-}
-
 /**
  * MNIST-layout IDX files (train and t10k images and labels) of `side`×`side` images in `classes`
  * classes: class k lights up its own band of columns, plus seeded noise, so a few epochs learn it.
@@ -78,10 +69,10 @@ export function tinyIdx(options: { train?: number; test?: number; classes?: numb
   const tr = make(train);
   const te = make(test);
   return {
-    'train-images-idx3-ubyte': idx(0x803, [train, side, side], tr.images),
-    'train-labels-idx1-ubyte': idx(0x801, [train], tr.labels),
-    't10k-images-idx3-ubyte': idx(0x803, [test, side, side], te.images),
-    't10k-labels-idx1-ubyte': idx(0x801, [test], te.labels),
+    'train-images-idx3-ubyte': encodeIdx([train, side, side], tr.images),
+    'train-labels-idx1-ubyte': encodeIdx([train], tr.labels),
+    't10k-images-idx3-ubyte': encodeIdx([test, side, side], te.images),
+    't10k-labels-idx1-ubyte': encodeIdx([test], te.labels),
   };
 }
 

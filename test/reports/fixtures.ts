@@ -4,23 +4,15 @@
  * lr 0.001, clip 1.5 by construction. Curves come from a small deterministic formula plus seeded
  * noise, so every number a test expects is computed from the same rows the report reads.
  */
+import { mulberry32 } from '../../electron/datasets/holdout';
 import { openStore, type Store } from '../../electron/store';
 import { expandCells, trialConfig } from '../../electron/sweeps/grid';
 import { presetModel } from '../../shared/models';
 import { SweepSpec, TrainConfig, type Dataset, type EpochMetrics, type Run } from '../../shared/domain';
 import { datasetRecord, tempDir } from '../support/fixtures';
 
-/** mulberry32: a tiny seeded PRNG, so fixture noise is the same on every run of the tests. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A tiny seeded PRNG, so fixture noise is the same on every run of the tests. */
+const rng = mulberry32;
 
 /** Curves that rise to `plateau` with training accuracy above validation accuracy, like a real run. */
 export function curve(epochs: number, plateau: number, seed: number, clip: number | null): EpochMetrics[] {

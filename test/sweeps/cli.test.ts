@@ -3,6 +3,7 @@
  * killed with SIGKILL mid-sweep and resumed, Ctrl-C, and a cancel from another process. Small on
  * purpose (100 training images, 3 epochs): the point is the bookkeeping, not the accuracy.
  */
+import { encodeIdx } from '../../electron/datasets/idx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -27,15 +28,8 @@ function writeTinyIdx(dir: string, train = 100, test = 40): void {
     const images = new Uint8Array(n * 784);
     for (let i = 0; i < n; i++)
       for (let p = 0; p < 784; p++) images[i * 784 + p] = Math.floor(p / 28) >> 1 === labels[i]! + 2 ? 200 + rand() * 55 : rand() * 60;
-    const head = (dims: number[]) => {
-      const h = Buffer.alloc(4 + 4 * dims.length);
-      h[2] = 8;
-      h[3] = dims.length;
-      dims.forEach((d, k) => h.writeUInt32BE(d, 4 + 4 * k));
-      return h;
-    };
-    writeFileSync(join(dir, `${prefix}-images-idx3-ubyte.gz`), gzipSync(Buffer.concat([head([n, 28, 28]), images])));
-    writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte.gz`), gzipSync(Buffer.concat([head([n]), labels])));
+    writeFileSync(join(dir, `${prefix}-images-idx3-ubyte.gz`), gzipSync(encodeIdx([n, 28, 28], images)));
+    writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte.gz`), gzipSync(encodeIdx([n], labels)));
   };
   make(train, 'train');
   make(test, 't10k');

@@ -147,7 +147,12 @@ export const EpochMetrics = z.strictObject({
 });
 export type EpochMetrics = z.infer<typeof EpochMetrics>;
 
-export const RunStatus = z.enum(['queued', 'running', 'completed', 'failed', 'diverged', 'cancelled', 'interrupted']);
+/**
+ * 'pruned': stopped early by the sweep's early-termination rule (ASHA, median, Hyperband): an
+ * outcome, not an error; its `pruned` field says at which epoch and why. It can be resumed to full
+ * length by hand (sweeps.resumeTrial).
+ */
+export const RunStatus = z.enum(['queued', 'running', 'completed', 'failed', 'diverged', 'cancelled', 'interrupted', 'pruned']);
 export type RunStatus = z.infer<typeof RunStatus>;
 
 export const Run = z.strictObject({
@@ -158,8 +163,14 @@ export const Run = z.strictObject({
   model: ModelSpec,
   config: TrainConfig,
   status: RunStatus,
-  /** Why a run failed or diverged (for diverged: the epoch and what went non-finite). */
+  /** Why a run failed, diverged or was pruned (for diverged: the epoch and what went non-finite). */
   error: z.string().nullable(),
+  /**
+   * Set when the sweep's early-termination rule stopped this trial: the epoch it was judged at and
+   * the rule's reason. Kept when the trial is resumed to full length by hand (resumedByHand), so
+   * its history still says it was pruned once.
+   */
+  pruned: z.strictObject({ epoch: z.number().int().min(1), reason: z.string(), resumedByHand: z.boolean() }).nullable().optional(),
   backend: BackendName.nullable(),
   sweepId: Id.nullable(),
   cellId: z.string().nullable(),
@@ -216,6 +227,70 @@ export const LrAxis = z.union([
 ]);
 export type LrAxis = z.infer<typeof LrAxis>;
 
+export const SearchMethod = z.enum(['grid', 'random', 'tpe']);
+export type SearchMethod = z.infer<typeof SearchMethod>;
+
+/** A continuous range to draw from: uniform, or log-uniform (log: true, the usual choice for lr). */
+export const SearchRange = z
+  .strictObject({ min: positive().max(1e6), max: positive().max(1e6), log: z.boolean().default(true) })
+  .refine((r) => r.min <= r.max, { message: 'min must not exceed max' });
+export type SearchRange = z.infer<typeof SearchRange>;
+
+/**
+ * The number early termination watches: validation accuracy (higher is better) or loss (lower is
+ * better), either its best so far ('best') or its latest value ('last').
+ */
+export const PruneMetric = z.strictObject({
+  name: z.enum(['valAcc', 'valLoss']).default('valAcc'),
+  mode: z.enum(['best', 'last']).default('best'),
+});
+export type PruneMetric = z.infer<typeof PruneMetric>;
+
+const metricDefault = { name: 'valAcc', mode: 'best' } as const;
+
+/**
+ * Early-termination rules (electron/sweeps/prune.ts has the exact definitions):
+ * - asha: Ray Tune's ASHA: rungs at grace·eta^k epochs; a trial reaching a rung below the top
+ *   1/eta of every trial recorded there is stopped.
+ * - median: Optuna's MedianPruner: after `startupTrials` completed trials and `warmupEpochs`, a
+ *   trial worse than the median of the completed trials at the same epoch is stopped.
+ * - hyperband: W&B's `early_terminate: hyperband` bands (minIter·eta^k, or maxIter/eta^i for
+ *   i = 1..s); at each epoch past a band, a trial below the band's top 1/eta is stopped; `strict`
+ *   compares its value at the band instead of its best so far.
+ */
+export const PruneSpec = z.discriminatedUnion('rule', [
+  z.strictObject({
+    rule: z.literal('asha'),
+    metric: PruneMetric.default(metricDefault),
+    /** Epochs before the first rung (Ray's grace_period). */
+    grace: z.number().int().min(1).max(10_000).default(1),
+    /** Reduction factor: the top 1/eta go on at each rung. */
+    eta: finite().min(1.5).max(100).default(3),
+    /** Last epoch that can be a rung (Ray's max_t); default the trials' epochs. */
+    maxEpochs: z.number().int().min(1).max(10_000).optional(),
+  }),
+  z.strictObject({
+    rule: z.literal('median'),
+    metric: PruneMetric.default(metricDefault),
+    /** No pruning until this many trials completed. */
+    startupTrials: z.number().int().min(0).max(10_000).default(5),
+    /** No pruning at or before this epoch. */
+    warmupEpochs: z.number().int().min(0).max(10_000).default(0),
+  }),
+  z.strictObject({
+    rule: z.literal('hyperband'),
+    metric: PruneMetric.default(metricDefault),
+    minIter: z.number().int().min(1).max(10_000).optional(),
+    maxIter: z.number().int().min(1).max(10_000).optional(),
+    /** With maxIter: the number of bands below it. */
+    s: z.number().int().min(1).max(20).default(2),
+    eta: finite().min(1.5).max(100).default(3),
+    strict: z.boolean().default(false),
+  }),
+]);
+export type PruneSpec = z.infer<typeof PruneSpec>;
+export type PruneRule = PruneSpec['rule'];
+
 export const SweepSpec = z.strictObject({
   name: name().optional(),
   datasetId: Id,
@@ -232,6 +307,50 @@ export const SweepSpec = z.strictObject({
   }),
   /** Seeds per cell: base.seed, base.seed+1, … */
   repeats: z.number().int().min(1).max(100).default(1),
+  /**
+   * 'grid' (absent: grid): every combination of the axes. 'random' / 'tpe': `trials`
+   * configurations drawn from `ranges` (continuous) and the axes given as lists (discrete choices),
+   * each repeated over `repeats` seeds.
+   */
+  method: SearchMethod.optional(),
+  /** Configurations a search sweep proposes (each run `repeats` times). */
+  trials: z.number().int().min(1).max(1000).optional(),
+  /** Continuous search ranges (search methods only); an axis with a range is drawn from it, not from its list. */
+  ranges: z
+    .strictObject({
+      lr: SearchRange.optional(),
+      /** `none: true`: "no clipping" is one more choice, drawn half the time. */
+      clip: SearchRange.extend({ none: z.boolean().default(false) }).optional(),
+      weightDecay: z
+        .strictObject({ min: finite().min(0).max(10), max: finite().min(0).max(10), log: z.boolean().default(false) })
+        .refine((r) => r.min <= r.max && (!r.log || r.min > 0), { message: 'min must not exceed max (and be > 0 on a log scale)' })
+        .optional(),
+    })
+    .optional(),
+  /** TPE settings (method 'tpe'); the defaults are Optuna's. */
+  tpe: z
+    .strictObject({
+      /** Random proposals before the Parzen estimators take over. */
+      startupTrials: z.number().int().min(1).max(1000).default(10),
+      /** Candidates drawn from l(x) per proposal; the one with the highest l(x)/g(x) wins. */
+      candidates: z.number().int().min(1).max(1000).default(24),
+    })
+    .optional(),
+  /** Seed of the search's own random stream (default base.seed): the same spec proposes the same configurations. */
+  searchSeed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+  /** Early termination of unpromising trials; absent: every trial runs all its epochs. */
+  prune: PruneSpec.optional(),
+}).superRefine((spec, ctx) => {
+  const method = spec.method ?? 'grid';
+  if (method === 'grid') {
+    if (spec.trials !== undefined) ctx.addIssue({ code: 'custom', path: ['trials'], message: 'a trial budget needs method random or tpe' });
+    if (spec.ranges !== undefined) ctx.addIssue({ code: 'custom', path: ['ranges'], message: 'ranges need method random or tpe (a grid takes lists)' });
+  } else if (spec.trials === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['trials'], message: `method ${method} needs a trial budget (trials)` });
+  }
+  if (spec.prune && spec.prune.rule === 'hyperband' && spec.prune.minIter === undefined && spec.prune.maxIter === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['prune'], message: 'hyperband needs minIter, or maxIter with s' });
+  }
 });
 export type SweepSpec = z.infer<typeof SweepSpec>;
 export type SweepSpecInput = z.input<typeof SweepSpec>;

@@ -137,6 +137,9 @@ export class SweepScheduler {
 
   /** Stores the sweep (draft) and all its trials (queued runs). */
   create(spec: SweepSpec, options: { concurrency?: number; name?: string } = {}): Sweep {
+    if ((spec.method ?? 'grid') !== 'grid' || spec.prune) {
+      throw new ApiError('unavailable', 'Search methods and early termination are not wired into the scheduler yet');
+    }
     const plans = expandTrials(spec);
     if (plans.length > MAX_TRIALS) {
       throw new ApiError('invalid_argument', `This sweep has ${plans.length} trials; the most one sweep may have is ${MAX_TRIALS}`);

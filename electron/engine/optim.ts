@@ -32,6 +32,85 @@ export function clipScale(norm: number, maxNorm: number | null): number {
   return coef < 1 ? coef : 1;
 }
 
+/** The hyperparameters of one fused update; `wd` is the effective weight decay, `step` the 1-based step. */
+export type FusedHyper = Pick<TrainConfig, 'optimizer' | 'lr' | 'momentum' | 'nesterov' | 'beta1' | 'beta2' | 'eps'> & { wd: number; step: number };
+
+/**
+ * Σ g² over one gradient (in float64, as a JS loop; in float32 lanes by the SIMD kernel for Adam's
+ * family on wasm, as the solo optimizer has always done). `address` is g's byte address in wasm
+ * memory, or null. Shared by the solo and the packed optimizer, so a packed trial's norm is the
+ * same number as its solo run's.
+ */
+export function fusedSumSquares(config: Pick<TrainConfig, 'optimizer'>, g: Float32Array, simd: SimdKernels | null, address: number | null): number {
+  const adam = config.optimizer === 'adam' || config.optimizer === 'adamw';
+  let sq = 0;
+  let j = 0;
+  if (simd && adam && address !== null) {
+    j = g.length & ~3;
+    sq += simd.sumsq(address, j);
+  }
+  for (; j < g.length; j++) sq += g[j]! * g[j]!;
+  return sq;
+}
+
+/** Views on one parameter and its state for fusedUpdate; `simd` holds the same arrays' wasm addresses. */
+export interface FusedSlices {
+  p: Float32Array;
+  g: Float32Array;
+  buf: Float32Array | null;
+  m: Float32Array | null;
+  v: Float32Array | null;
+  simd: { kernels: SimdKernels; p: number; g: number; m: number; v: number } | null;
+}
+
+/** One clipped optimizer update of one parameter, in place (see the header for the rules). */
+export function fusedUpdate(h: FusedHyper, scale: number, s: FusedSlices): void {
+  const { lr, beta1: b1, beta2: b2, eps, momentum: mu, wd } = h;
+  const { p, g: gi } = s;
+  const n = p.length;
+  switch (h.optimizer) {
+    case 'sgd':
+      for (let j = 0; j < n; j++) p[j] = p[j]! - lr * (gi[j]! * scale + wd * p[j]!);
+      break;
+    case 'momentum': {
+      const buf = s.buf!;
+      const nesterov = h.nesterov;
+      for (let j = 0; j < n; j++) {
+        const d = gi[j]! * scale + wd * p[j]!;
+        buf[j] = mu * buf[j]! + d;
+        p[j] = p[j]! - lr * (nesterov ? d + mu * buf[j]! : buf[j]!);
+      }
+      break;
+    }
+    case 'adam':
+    case 'adamw': {
+      const decoupled = h.optimizer === 'adamw';
+      const decay = decoupled ? 1 - lr * wd : 1;
+      const l2 = decoupled ? 0 : wd;
+      const stepSize = lr / (1 - Math.pow(b1, h.step));
+      const bc2Sqrt = Math.sqrt(1 - Math.pow(b2, h.step));
+      const c1 = 1 - b1;
+      const c2 = 1 - b2;
+      let j = 0;
+      if (s.simd) {
+        j = n & ~3;
+        const a = s.simd;
+        a.kernels.adam(a.p, a.p, a.g, a.m, a.v, j, scale, decay, l2, b1, b2, c1, c2, stepSize, bc2Sqrt, eps);
+      }
+      const m = s.m!;
+      const v = s.v!;
+      for (; j < n; j++) {
+        const d = gi[j]! * scale + l2 * p[j]!;
+        m[j] = b1 * m[j]! + c1 * d;
+        v[j] = b2 * v[j]! + c2 * d * d;
+        // Uses the float32-rounded moments, as PyTorch's float32 tensors hold them.
+        p[j] = p[j]! * decay - (stepSize * m[j]!) / (Math.sqrt(v[j]!) / bc2Sqrt + eps);
+      }
+      break;
+    }
+  }
+}
+
 export interface OptimizerState {
   step: number;
   /** Slot name ('m', 'v', 'buf') → one array per parameter, aligned with Network.params. */
@@ -98,73 +177,26 @@ export class Optimizer {
   private applyFused(grads: tf.Tensor[], mem: DirectMemory): number {
     const params = this.net.params;
     const simd = this.simd;
-    const adam = this.config.optimizer === 'adam' || this.config.optimizer === 'adamw';
     // Views are taken after every tfjs op of the step, and no tfjs allocation happens until the
     // last one is dropped: growing the wasm heap would detach them.
     const g = grads.map((t) => mem.f32(t));
     let sq = 0;
-    for (let i = 0; i < g.length; i++) {
-      const a = g[i]!;
-      let j = 0;
-      if (simd && adam) {
-        j = a.length & ~3;
-        sq += simd.sumsq(mem.address!(grads[i]!), j);
-      }
-      for (; j < a.length; j++) sq += a[j]! * a[j]!;
-    }
+    for (let i = 0; i < g.length; i++) sq += fusedSumSquares(this.config, g[i]!, simd, mem.address?.(grads[i]!) ?? null);
     const norm = Math.sqrt(sq);
     if (!Number.isFinite(norm)) return norm; // diverged: the caller stops; leave the weights as they were
     const scale = clipScale(norm, this.config.clipNorm);
-    const { lr, beta1: b1, beta2: b2, eps, momentum: mu } = this.config;
-    const wd = this.wd;
+    const hyper = { ...this.config, wd: this.wd, step: this.t };
     for (let i = 0; i < params.length; i++) {
-      const p = mem.f32(params[i]!.tensor);
-      const gi = g[i]!;
-      const n = p.length;
-      switch (this.config.optimizer) {
-        case 'sgd':
-          for (let j = 0; j < n; j++) p[j] = p[j]! - lr * (gi[j]! * scale + wd * p[j]!);
-          break;
-        case 'momentum': {
-          const buf = mem.f32(this.slotTensors.buf![i]!);
-          const nesterov = this.config.nesterov;
-          for (let j = 0; j < n; j++) {
-            const d = gi[j]! * scale + wd * p[j]!;
-            buf[j] = mu * buf[j]! + d;
-            p[j] = p[j]! - lr * (nesterov ? d + mu * buf[j]! : buf[j]!);
-          }
-          break;
-        }
-        case 'adam':
-        case 'adamw': {
-          const decoupled = this.config.optimizer === 'adamw';
-          const decay = decoupled ? 1 - lr * wd : 1;
-          const l2 = decoupled ? 0 : wd;
-          const stepSize = lr / (1 - Math.pow(b1, this.t));
-          const bc2Sqrt = Math.sqrt(1 - Math.pow(b2, this.t));
-          const c1 = 1 - b1;
-          const c2 = 1 - b2;
-          const mT = this.slotTensors.m![i]!;
-          const vT = this.slotTensors.v![i]!;
-          let j = 0;
-          if (simd) {
-            j = n & ~3;
-            const pa = mem.address!(params[i]!.tensor);
-            const args = [scale, decay, l2, b1, b2, c1, c2, stepSize, bc2Sqrt, eps] as const;
-            simd.adam(pa, pa, mem.address!(grads[i]!), mem.address!(mT), mem.address!(vT), j, ...args);
-          }
-          const m = mem.f32(mT);
-          const v = mem.f32(vT);
-          for (; j < n; j++) {
-            const d = gi[j]! * scale + l2 * p[j]!;
-            m[j] = b1 * m[j]! + c1 * d;
-            v[j] = b2 * v[j]! + c2 * d * d;
-            // Uses the float32-rounded moments, as PyTorch's float32 tensors hold them.
-            p[j] = p[j]! * decay - (stepSize * m[j]!) / (Math.sqrt(v[j]!) / bc2Sqrt + eps);
-          }
-          break;
-        }
-      }
+      const slot = (name: string) => this.slotTensors[name]?.[i];
+      const [buf, m, v] = [slot('buf'), slot('m'), slot('v')];
+      fusedUpdate(hyper, scale, {
+        p: mem.f32(params[i]!.tensor),
+        g: g[i]!,
+        buf: buf ? mem.f32(buf) : null,
+        m: m ? mem.f32(m) : null,
+        v: v ? mem.f32(v) : null,
+        simd: simd && m && v ? { kernels: simd, p: mem.address!(params[i]!.tensor), g: mem.address!(grads[i]!), m: mem.address!(m), v: mem.address!(v) } : null,
+      });
     }
     for (const p of params) mem.changed(p.tensor);
     return norm;

@@ -7,7 +7,10 @@ import type { ServiceContext } from './context';
 import type { sweepMethods, SweepDetail } from '../../shared/contract/sweeps';
 import { ApiError } from '../../shared/errors';
 import type { SweepScheduler } from '../sweeps/scheduler';
-import { expandCells } from '../sweeps/grid';
+import { expandCells, type Cell } from '../sweeps/grid';
+import { cellValuesOf, isSearch } from '../sweeps/scheduler';
+import type { TrialRow } from '../store/sweeps';
+import type { SweepSpec } from '../../shared/domain';
 import { sweepStats } from '../sweeps/stats';
 import { planSweep } from '../sweeps/eta';
 
@@ -25,9 +28,9 @@ export function sweepSchedulerFor(ctx: ServiceContext): SweepScheduler {
 /** A sweep with its trials, their epochs and its statistics. */
 export function sweepDetail(ctx: ServiceContext, id: string): SweepDetail {
   const sweep = sweepSchedulerFor(ctx).get(id);
-  const cells = expandCells(sweep.spec);
-  const byCell = new Map(cells.map((c) => [c.cellId, c]));
   const rows = ctx.store.sweeps.trials(id);
+  const cells = sweepCells(sweep.spec, rows);
+  const byCell = new Map(cells.map((c) => [c.cellId, c]));
   const epochs = new Map(ctx.store.runs.epochsMany(rows.map((r) => r.id)).map((e) => [e.runId, e.epochs]));
   const trials = rows
     .filter((r) => byCell.has(r.cellId))
@@ -47,8 +50,19 @@ export function sweepDetail(ctx: ServiceContext, id: string): SweepDetail {
   const stats = sweepStats(
     sweep.spec,
     trials.map((t) => ({ cellId: t.cellId, seed: t.seed, status: t.status, epochs: t.epochs })),
+    isSearch(sweep.spec) ? cells : undefined,
   );
   return { ...sweep, trials, stats };
+}
+
+/** A grid's cells, or the configurations a search sweep proposed (in the order it proposed them). */
+export function sweepCells(spec: SweepSpec, rows: readonly TrialRow[]): Cell[] {
+  if (!isSearch(spec)) return expandCells(spec);
+  const cells = new Map<string, Cell>();
+  for (const r of [...rows].sort((a, b) => a.order - b.order)) {
+    if (!cells.has(r.cellId)) cells.set(r.cellId, { ...cellValuesOf(r, spec), cellId: r.cellId, rank: cells.size });
+  }
+  return [...cells.values()];
 }
 
 export function sweepHandlers(ctx: ServiceContext): Pick<Handlers, keyof typeof sweepMethods> {
@@ -80,6 +94,7 @@ export function sweepHandlers(ctx: ServiceContext): Pick<Handlers, keyof typeof 
     'sweeps.setConcurrency': ({ id, concurrency }) => scheduler().setConcurrency(id, concurrency),
     'sweeps.cancelTrial': ({ id, trialId }) => scheduler().cancelTrial(id, trialId),
     'sweeps.rerunTrial': ({ id, trialId }) => scheduler().rerunTrial(id, trialId),
+    'sweeps.resumeTrial': ({ id, trialId }) => scheduler().resumeTrial(id, trialId),
     'sweeps.delete': async ({ id }) => {
       await scheduler().delete(id);
       return { ok: true as const };

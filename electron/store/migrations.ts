@@ -88,6 +88,10 @@ const migrations: string[] = [
   `
   ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
   `,
+  // 4: a trial stopped by its sweep's early-termination rule: {epoch, reason, resumedByHand}.
+  `
+  ALTER TABLE runs ADD COLUMN pruned_json TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

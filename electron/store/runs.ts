@@ -27,6 +27,7 @@ interface RunRow {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  pruned_json: string | null;
 }
 
 interface EpochRow {
@@ -67,6 +68,7 @@ function toRun(row: RunRow): Run {
     createdAt: row.created_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
+    pruned: row.pruned_json === null ? null : (JSON.parse(row.pruned_json) as NonNullable<Run['pruned']>),
   };
 }
 
@@ -225,6 +227,7 @@ export function runsRepository(db: Db) {
         notes: string;
         startedAt: string | null;
         finishedAt: string | null;
+        pruned: Run['pruned'];
       }>,
     ): Run | null {
       const sets: string[] = [];
@@ -239,6 +242,7 @@ export function runsRepository(db: Db) {
         notes: ['notes', (v: string) => v],
         startedAt: ['started_at', (v: string | null) => v],
         finishedAt: ['finished_at', (v: string | null) => v],
+        pruned: ['pruned_json', (v: Run['pruned']) => (v ? JSON.stringify(v) : null)],
       };
       for (const [key, value] of Object.entries(patch)) {
         if (value === undefined) continue;

@@ -1,6 +1,6 @@
 import type { Db } from './db';
 import { newId, nowIso } from './ids';
-import { Sweep, SweepSpec, SweepStatus, type RunStatus } from '../../shared/domain';
+import { Sweep, SweepSpec, SweepStatus, type OptimizerName, type PresetName, type Run, type RunStatus } from '../../shared/domain';
 
 interface SweepRow {
   id: string;
@@ -30,6 +30,17 @@ export interface TrialRow {
   epochs: number;
   error: string | null;
   backend: string | null;
+  /** The trial's configuration (the axis values a search sweep proposed). */
+  lr: number;
+  clip: number | null;
+  batchSize: number;
+  optimizer: OptimizerName;
+  weightDecay: number | null;
+  preset: PresetName | null;
+  /** Set when early termination stopped it (see Run.pruned). */
+  pruned: Run['pruned'];
+  /** Creation order within the database (a search sweep's proposals in the order made). */
+  order: number;
 }
 
 /** Who runs a sweep: the process id and its last heartbeat. */
@@ -39,22 +50,25 @@ export interface SweepOwner {
 }
 
 // Trial counts come from the runs table: a sweep's trials are its runs. 'done' counts every trial
-// that reached an outcome (completed or diverged: a diverged trial is a result, not an error).
+// that reached an outcome (completed, diverged or pruned: each is a result, not an error).
 const SELECT = `SELECT s.*,
     (SELECT count(*) FROM runs r WHERE r.sweep_id = s.id) AS total,
-    (SELECT count(*) FROM runs r WHERE r.sweep_id = s.id AND r.status IN ('completed', 'diverged')) AS done,
+    (SELECT count(*) FROM runs r WHERE r.sweep_id = s.id AND r.status IN ('completed', 'diverged', 'pruned')) AS done,
     (SELECT count(*) FROM runs r WHERE r.sweep_id = s.id AND r.status = 'running') AS running,
     (SELECT count(*) FROM runs r WHERE r.sweep_id = s.id AND r.status = 'failed') AS failed
   FROM sweeps s`;
 
 function toSweep(row: SweepRow): Sweep {
+  const spec = JSON.parse(row.spec_json) as SweepSpec;
+  // A search sweep stores its trials as it proposes them: its total is the budget it will propose.
+  const planned = spec.method === 'random' || spec.method === 'tpe' ? (spec.trials ?? 0) * spec.repeats : 0;
   return {
     id: row.id,
     name: row.name,
     datasetId: row.dataset_id,
-    spec: JSON.parse(row.spec_json) as SweepSpec,
+    spec,
     status: row.status as SweepStatus,
-    trials: { total: row.total, done: row.done, running: row.running, failed: row.failed },
+    trials: { total: Math.max(row.total, planned), done: row.done, running: row.running, failed: row.failed },
     concurrency: row.concurrency,
     createdAt: row.created_at,
     finishedAt: row.finished_at,
@@ -67,9 +81,12 @@ export function sweepsRepository(db: Db) {
   const insertRow = db.prepare(
     'INSERT INTO sweeps (id, name, dataset_id, spec_json, status, concurrency, created_at) VALUES (@id, @name, @dataset_id, @spec_json, @status, @concurrency, @created_at)',
   );
-  const trialsOf = db.prepare<[string], { id: string; cell_id: string; seed: number; status: string; epochs_done: number; epochs: number; error: string | null; backend: string | null }>(
-    `SELECT id, cell_id, seed, status, epochs_done, json_extract(config_json, '$.epochs') AS epochs, error, backend
-       FROM runs WHERE sweep_id = ? ORDER BY seed, cell_id`,
+  // In creation order (rowid): a search sweep's proposals in the order it made them.
+  const trialsOf = db.prepare<[string], { id: string; cell_id: string; seed: number; status: string; epochs_done: number; epochs: number; error: string | null; backend: string | null; lr: number; clip_norm: number | null; batch_size: number; optimizer: string; weight_decay: number | null; preset: string | null; pruned_json: string | null; ord: number }>(
+    `SELECT id, cell_id, seed, status, epochs_done, json_extract(config_json, '$.epochs') AS epochs, error, backend,
+            lr, clip_norm, json_extract(config_json, '$.batchSize') AS batch_size, optimizer,
+            json_extract(config_json, '$.weightDecay') AS weight_decay, preset, pruned_json, rowid AS ord
+       FROM runs WHERE sweep_id = ? ORDER BY seed, rowid`,
   );
   const ownerOf = db.prepare<[string], { owner_pid: number | null; heartbeat_at: string | null }>(
     'SELECT owner_pid, heartbeat_at FROM sweeps WHERE id = ?',
@@ -133,6 +150,14 @@ export function sweepsRepository(db: Db) {
         epochs: r.epochs,
         error: r.error,
         backend: r.backend,
+        lr: r.lr,
+        clip: r.clip_norm,
+        batchSize: r.batch_size,
+        optimizer: r.optimizer as OptimizerName,
+        weightDecay: r.weight_decay,
+        preset: r.preset as PresetName | null,
+        pruned: r.pruned_json === null ? null : (JSON.parse(r.pruned_json) as NonNullable<Run['pruned']>),
+        order: r.ord,
       }));
     },
     /** Moves every trial of the sweep in one of `from` to `to` in one statement; returns how many. */

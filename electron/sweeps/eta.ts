@@ -6,8 +6,11 @@
  */
 import type { Store } from '../store';
 import type { SweepPlan } from '../../shared/contract/sweeps';
-import type { Dataset, ModelSpec, PresetName, Sweep, SweepSpec, TrainConfig } from '../../shared/domain';
+import type { Dataset, ModelSpec, PresetName, PruneSpec, Sweep, SweepSpec, TrainConfig } from '../../shared/domain';
 import { expandCells, expandTrials, lrValues, trialConfig, trialModel } from './grid';
+import { expectedEpochs } from './prune';
+import { plannedCells } from './search';
+import { sortedLrs } from '../../shared/axes';
 import { presetModel as builtInPreset } from '../../shared/models';
 
 /**
@@ -107,8 +110,11 @@ export function planSweep(
   concurrency: number,
   presetModel: (name: PresetName, numClasses: number) => ModelSpec = builtInPreset,
 ): SweepPlan {
-  const trials = expandTrials(spec);
-  const cells = expandCells(spec);
+  const search = (spec.method ?? 'grid') !== 'grid';
+  const cells = search ? plannedCells(spec) : expandCells(spec);
+  const trials = search
+    ? Array.from({ length: spec.repeats }, (_, r) => cells.map((cell) => ({ cell, seed: spec.base.seed + r }))).flat()
+    : expandTrials(spec);
   const cache = new Map<string, EpochTimeEstimate>();
   let total = 0;
   let longest = 0;
@@ -131,18 +137,28 @@ export function planSweep(
   const parallel = Math.max(1, Math.min(concurrency, trials.length));
   const allMeasured = measured === trials.length;
   const distinct = [...cache.values()];
+  // Early termination: the expected share of the trial-epochs that will train (an estimate).
+  const expected = expectedEpochs(spec.prune, trials.length, spec.base.epochs);
+  const share = epochs ? expected / (trials.length * spec.base.epochs) : 1;
   return {
     cells: cells.length,
     trials: trials.length,
     epochsPerTrial: spec.base.epochs,
-    epochs,
-    lrValues: lrValues(spec.axes.lr),
+    epochs: spec.prune ? expected : epochs,
+    epochsFull: epochs,
+    pruneBasis: spec.prune ? pruneBasis(spec.prune) : null,
+    lrValues: search ? sortedLrs(cells) : lrValues(spec.axes.lr),
     concurrency,
     secondsPerEpoch: epochs ? total / epochs : 0,
-    etaSeconds: Math.max(total / parallel, longest),
+    etaSeconds: Math.max((total * share) / parallel, longest),
     etaSource: allMeasured ? 'measured' : 'estimate',
     basis: distinct.length === 1 || !first ? (first?.basis ?? '') : `${measured} of ${trials.length} trials from measured epochs; ${first.basis}`,
   };
+}
+
+function pruneBasis(rule: PruneSpec): string {
+  if (rule.rule === 'median') return `estimate: ${rule.startupTrials} startup trials in full, half of the others stopped after epoch ${rule.warmupEpochs + 1} (median rule)`;
+  return `estimate: 1/${rule.eta} of the trials go on past each ${rule.rule === 'asha' ? 'rung' : 'band'} (${rule.rule === 'asha' ? 'ASHA' : 'Hyperband'})`;
 }
 
 const planCache = new WeakMap<Store, Map<string, number>>();
@@ -154,9 +170,13 @@ const planCache = new WeakMap<Store, Map<string, number>>();
  */
 export function sweepEta(store: Store, sweep: Sweep): number | null {
   if (!['draft', 'running', 'paused', 'interrupted'].includes(sweep.status)) return null;
-  const trials = store.sweeps.trials(sweep.id).filter((t) => ['queued', 'running', 'interrupted'].includes(t.status));
-  if (!trials.length) return null;
-  const remainingEpochs = trials.reduce((sum, t) => sum + Math.max(0, t.epochs - t.epochsDone), 0);
+  const all = store.sweeps.trials(sweep.id);
+  const trials = all.filter((t) => ['queued', 'running', 'interrupted'].includes(t.status));
+  // A search sweep's configurations not proposed yet will train too (each with its repeats).
+  const unproposed = Math.max(0, sweep.trials.total - all.length);
+  if (!trials.length && !unproposed) return null;
+  const share = sweep.spec.prune ? expectedEpochs(sweep.spec.prune, sweep.trials.total, sweep.spec.base.epochs) / (sweep.trials.total * sweep.spec.base.epochs) : 1;
+  const remainingEpochs = trials.reduce((sum, t) => sum + Math.max(0, t.epochs - t.epochsDone), 0) + unproposed * sweep.spec.base.epochs * share;
   const row = store.db
     .prepare(
       `SELECT count(*) AS n FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.sweep_id = ?`,
@@ -179,6 +199,6 @@ export function sweepEta(store: Store, sweep: Sweep): number | null {
     }
     secondsPerEpoch = spe;
   }
-  const parallel = Math.max(1, Math.min(sweep.concurrency, trials.length));
+  const parallel = Math.max(1, Math.min(sweep.concurrency, trials.length + unproposed));
   return (remainingEpochs * secondsPerEpoch) / parallel;
 }

@@ -20,8 +20,10 @@ import type { TrialRow } from '../store/sweeps';
 import type { EventName, EventPayload } from '../../shared/contract';
 import { ApiError } from '../../shared/errors';
 import type { ModelSpec, PresetName, RunStatus, Sweep, SweepSpec } from '../../shared/domain';
-import { describeCell, expandTrials, trialConfig, trialModel, type Cell } from './grid';
+import { cellIdOf, describeCell, expandTrials, trialConfig, trialModel, type Cell } from './grid';
 import { sweepEta } from './eta';
+import { pruneDecision, scoreAt, type PruneTrial } from './prune';
+import { propose, type CellValues, type Observation } from './search';
 import { presetModel as builtInPreset } from '../../shared/models';
 
 /** One trial being trained: `done` resolves with the status the executor stored. */
@@ -69,11 +71,13 @@ export const MAX_TRIALS = 5000;
 /** Trial statuses the pool will still start (interrupted ones from their checkpoint). */
 const PENDING: RunStatus[] = ['queued', 'interrupted'];
 
-type StopReason = 'pause' | 'cancel' | 'rerun' | 'shutdown' | 'cancel-trial';
+type StopReason = 'pause' | 'cancel' | 'rerun' | 'shutdown' | 'cancel-trial' | 'prune';
 
 interface RunningTrial {
   handle: TrialHandle;
   stop: StopReason | null;
+  /** Why early termination stopped it (stop = 'prune'). */
+  pruned?: { epoch: number; reason: string };
   settled: Promise<void>;
 }
 
@@ -86,6 +90,8 @@ interface ActiveSweep {
   /** The pause or cancel in progress, ending with the sweep deactivated; shutdown waits for it. */
   closing: Promise<Sweep> | null;
   waiters: ((sweep: Sweep) => void)[];
+  /** A search sweep whose space has no configuration left to propose (a small discrete space). */
+  exhausted: boolean;
 }
 
 export class SweepScheduler {
@@ -112,7 +118,9 @@ export class SweepScheduler {
     this.unsubscribe =
       options.events.on?.('run.epoch', ({ runId }) => {
         const sweepId = this.trialSweep.get(runId);
-        if (sweepId) this.emitSoon(sweepId);
+        if (!sweepId) return;
+        this.checkPrune(runId);
+        this.emitSoon(sweepId);
       }) ?? null;
   }
 
@@ -137,44 +145,50 @@ export class SweepScheduler {
 
   /** Stores the sweep (draft) and all its trials (queued runs). */
   create(spec: SweepSpec, options: { concurrency?: number; name?: string } = {}): Sweep {
-    if ((spec.method ?? 'grid') !== 'grid' || spec.prune) {
-      throw new ApiError('unavailable', 'Search methods and early termination are not wired into the scheduler yet');
-    }
-    const plans = expandTrials(spec);
-    if (plans.length > MAX_TRIALS) {
-      throw new ApiError('invalid_argument', `This sweep has ${plans.length} trials; the most one sweep may have is ${MAX_TRIALS}`);
+    const search = isSearch(spec);
+    // A search sweep stores no trials yet: each configuration is proposed when a trainer is free
+    // (TPE learns from the results so far) and stored then, with its repeats (see propose).
+    const plans = search ? [] : expandTrials(spec);
+    const count = search ? spec.trials! * spec.repeats : plans.length;
+    if (count > MAX_TRIALS) {
+      throw new ApiError('invalid_argument', `This sweep has ${count} trials; the most one sweep may have is ${MAX_TRIALS}`);
     }
     const dataset = this.store.datasets.get(spec.datasetId);
     if (!dataset) throw new ApiError('not_found', `No data set with id ${spec.datasetId}`);
     const name = options.name ?? spec.name ?? defaultSweepName(spec);
+    let sweep!: Sweep;
+    this.store.db.transaction(() => {
+      sweep = this.store.sweeps.create({ name, spec, concurrency: options.concurrency ?? this.defaultConcurrency(spec) });
+      this.storeTrials(sweep, plans);
+    })();
+    sweep = this.store.sweeps.get(sweep.id)!;
+    this.events.emit('sweep.updated', this.withEta(sweep));
+    return sweep;
+  }
+
+  /** Stores trials (queued runs) of a sweep; returns their ids. */
+  private storeTrials(sweep: Sweep, plans: readonly { cell: Cell; seed: number }[]): string[] {
+    const { spec } = sweep;
+    const numClasses = this.store.datasets.get(spec.datasetId)?.numClasses ?? 10;
     const models = new Map<string, ModelSpec>();
     const modelOf = (cell: Cell): ModelSpec => {
       const key = cell.preset ?? '';
       if (!models.has(key)) {
-        models.set(
-          key,
-          trialModel(spec, cell, (preset) => (this.options.presetModel ?? builtInPreset)(preset, dataset.numClasses)),
-        );
+        models.set(key, trialModel(spec, cell, (preset) => (this.options.presetModel ?? builtInPreset)(preset, numClasses)));
       }
       return models.get(key)!;
     };
-    let sweep!: Sweep;
-    this.store.db.transaction(() => {
-      sweep = this.store.sweeps.create({ name, spec, concurrency: options.concurrency ?? this.defaultConcurrency(spec) });
-      for (const plan of plans) {
+    return plans.map(
+      (plan) =>
         this.store.runs.create({
-          name: `${name} · ${describeCell(plan.cell)} · seed ${plan.seed}`,
+          name: `${sweep.name} · ${describeCell(plan.cell)} · seed ${plan.seed}`,
           datasetId: spec.datasetId,
           model: modelOf(plan.cell),
           config: trialConfig(spec, plan.cell, plan.seed),
           sweepId: sweep.id,
           cellId: plan.cell.cellId,
-        });
-      }
-    })();
-    sweep = this.store.sweeps.get(sweep.id)!;
-    this.events.emit('sweep.updated', this.withEta(sweep));
-    return sweep;
+        }).id,
+    );
   }
 
   /** Starts a draft sweep (or one whose trials are all still queued). */
@@ -203,7 +217,7 @@ export class SweepScheduler {
       }
     })();
     const pending = this.store.sweeps.trials(id).filter((t) => PENDING.includes(t.status));
-    if (!pending.length) {
+    if (!pending.length && !this.searchBudgetLeft(sweep)) {
       throw new ApiError('failed_precondition', `Sweep ${sweep.name} has no unfinished trials (rerun failed trials instead)`);
     }
     return this.activate(sweep);
@@ -284,6 +298,26 @@ export class SweepScheduler {
     return this.activateIfIdle(id);
   }
 
+  /**
+   * Resumes a pruned trial by hand to its full length, from its last checkpoint. Early termination
+   * leaves it alone from then on (pruned.resumedByHand), so it is not stopped again at the next rung.
+   */
+  resumeTrial(id: string, trialId: string): Sweep {
+    const trial = this.mustGetTrial(id, trialId);
+    if (trial.status !== 'pruned') throw new ApiError('failed_precondition', `Trial ${trialId} is ${trial.status}; only a pruned trial can be resumed to full length`);
+    const pruned = trial.pruned ?? { epoch: trial.epochsDone, reason: trial.error ?? 'pruned', resumedByHand: false };
+    this.store.runs.update(trialId, {
+      status: trial.epochsDone > 0 ? 'interrupted' : 'queued',
+      error: null,
+      finishedAt: null,
+      pruned: { ...pruned, resumedByHand: true },
+    });
+    this.emitRun(trialId);
+    const sweep = this.mustGet(id);
+    if (this.active.has(id) || sweep.status !== 'running') return this.activateIfIdle(id);
+    return this.resume(id);
+  }
+
   setConcurrency(id: string, concurrency: number): Sweep {
     this.mustGet(id);
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
@@ -357,12 +391,13 @@ export class SweepScheduler {
     let active = this.active.get(sweep.id);
     if (!active) {
       const order = new Map<string, number>();
-      const planOrder = new Map(expandTrials(sweep.spec).map((p) => [`${p.cell.cellId}/${p.seed}`, p.order]));
-      for (const t of this.store.sweeps.trials(sweep.id)) {
-        order.set(t.id, planOrder.get(`${t.cellId}/${t.seed}`) ?? Number.MAX_SAFE_INTEGER);
+      // A search sweep runs its trials in the order they were proposed.
+      const planOrder = new Map(isSearch(sweep.spec) ? [] : expandTrials(sweep.spec).map((p) => [`${p.cell.cellId}/${p.seed}`, p.order]));
+      this.store.sweeps.trials(sweep.id).forEach((t) => {
+        order.set(t.id, planOrder.get(`${t.cellId}/${t.seed}`) ?? (isSearch(sweep.spec) ? t.order : Number.MAX_SAFE_INTEGER));
         this.trialSweep.set(t.id, sweep.id);
-      }
-      active = { id: sweep.id, order, running: new Map(), stopping: false, closing: null, waiters: [] };
+      });
+      active = { id: sweep.id, order, running: new Map(), stopping: false, closing: null, waiters: [], exhausted: false };
       this.active.set(sweep.id, active);
     }
     this.ensureTimer();
@@ -386,15 +421,120 @@ export class SweepScheduler {
     if (active.stopping || this.closed) return;
     const sweep = this.store.sweeps.get(active.id);
     if (!sweep || sweep.status !== 'running') return;
-    const trials = this.store.sweeps.trials(active.id);
-    const pending = trials
-      .filter((t) => PENDING.includes(t.status) && !active.running.has(t.id))
-      .sort((a, b) => (active.order.get(a.id) ?? 0) - (active.order.get(b.id) ?? 0));
+    let trials = this.store.sweeps.trials(active.id);
+    const pendingOf = (ts: TrialRow[]) =>
+      ts.filter((t) => PENDING.includes(t.status) && !active.running.has(t.id)).sort((a, b) => (active.order.get(a.id) ?? 0) - (active.order.get(b.id) ?? 0));
+    let pending = pendingOf(trials);
+    if (isSearch(sweep.spec) && this.proposeSearch(active, sweep, trials, pending.length)) {
+      trials = this.store.sweeps.trials(active.id);
+      pending = pendingOf(trials);
+    }
     for (const trial of pending) {
       if (active.running.size >= sweep.concurrency) break;
       this.startTrial(active, trial);
     }
     if (active.running.size === 0 && pending.length === 0) this.finish(active);
+  }
+
+  /**
+   * Search sweeps: stores new configurations (each with its repeats) while trainers would
+   * otherwise sit idle and the budget allows. Proposing only then, not all at launch, is what lets
+   * TPE learn from every result that came in. Proposal k is the k-th distinct configuration the
+   * sweep stores, so a sweep resumed after a crash continues the sequence and never repeats one.
+   */
+  private proposeSearch(active: ActiveSweep, sweep: Sweep, trials: TrialRow[], pending: number): boolean {
+    const spec = sweep.spec;
+    let free = sweep.concurrency - active.running.size - pending;
+    if (free <= 0 || active.exhausted) return false;
+    const cells = new Map<string, TrialRow[]>();
+    for (const t of [...trials].sort((a, b) => (active.order.get(a.id) ?? 0) - (active.order.get(b.id) ?? 0))) {
+      if (!cells.has(t.cellId)) cells.set(t.cellId, []);
+      cells.get(t.cellId)!.push(t);
+    }
+    let proposed = false;
+    while (free > 0 && cells.size < spec.trials!) {
+      const observations = spec.method === 'tpe' ? this.observations(spec, cells) : [];
+      const values = propose(spec, cells.size, observations, new Set(cells.keys()));
+      if (!values) {
+        active.exhausted = true;
+        break;
+      }
+      const cell: Cell = { ...values, cellId: cellIdOf(values), rank: cells.size };
+      const seeds = Array.from({ length: spec.repeats }, (_, r) => spec.base.seed + r);
+      const ids = this.store.db.transaction(() => this.storeTrials(sweep, seeds.map((seed) => ({ cell, seed }))))();
+      let next = Math.max(-1, ...active.order.values()) + 1;
+      for (const id of ids) {
+        active.order.set(id, next++);
+        this.trialSweep.set(id, sweep.id);
+        this.emitRun(id);
+      }
+      cells.set(cell.cellId, ids.map((id) => this.store.sweeps.trials(sweep.id).find((t) => t.id === id)!));
+      free -= ids.length;
+      proposed = true;
+    }
+    return proposed;
+  }
+
+  /** What TPE learns from: each configuration with a result, scored by the sweep's watched metric. */
+  private observations(spec: SweepSpec, cells: Map<string, TrialRow[]>): Observation[] {
+    const metric = spec.prune?.metric ?? { name: 'valAcc' as const, mode: 'best' as const };
+    const ended = [...cells.values()].flat().filter((t) => OUTCOMES.includes(t.status));
+    const epochs = new Map(this.store.runs.epochsMany(ended.map((t) => t.id)).map((e) => [e.runId, e.epochs]));
+    const result: Observation[] = [];
+    for (const ts of cells.values()) {
+      const done = ts.filter((t) => OUTCOMES.includes(t.status));
+      if (!done.length) continue;
+      const scored = done.map((t) => {
+        const values = (epochs.get(t.id) ?? []).map((e) => e[metric.name]);
+        const score = t.status === 'diverged' || !values.length ? -Infinity : scoreAt(values, values.length, metric)!;
+        return { score, complete: t.status !== 'pruned', epochs: values.length };
+      });
+      const complete = scored.some((x) => x.complete);
+      const counted = complete ? scored.filter((x) => x.complete) : scored;
+      result.push({
+        values: cellValuesOf(ts[0]!, spec),
+        score: counted.reduce((a, x) => a + x.score, 0) / counted.length,
+        complete,
+        epochs: Math.max(...scored.map((x) => x.epochs)),
+      });
+    }
+    return result;
+  }
+
+  /** Whether a search sweep still has configurations to propose. */
+  private searchBudgetLeft(sweep: Sweep): boolean {
+    if (!isSearch(sweep.spec)) return false;
+    if (this.active.get(sweep.id)?.exhausted) return false;
+    return new Set(this.store.sweeps.trials(sweep.id).map((t) => t.cellId)).size < sweep.spec.trials!;
+  }
+
+  /**
+   * Early termination: called when a trial of a sweep running here stored an epoch. The decision
+   * is recomputed from the stored epochs of the whole sweep (prune.ts), so it needs no state of its
+   * own; a stopped trial goes through the same cancel path as any other, marked 'prune'.
+   */
+  private checkPrune(runId: string): void {
+    const sweepId = this.trialSweep.get(runId);
+    const active = sweepId ? this.active.get(sweepId) : undefined;
+    const entry = active?.running.get(runId);
+    if (!active || !entry || entry.stop || active.stopping) return;
+    const rule = this.store.sweeps.get(active.id)?.spec.prune;
+    if (!rule) return;
+    const trials = this.store.sweeps.trials(active.id);
+    const self = trials.find((t) => t.id === runId);
+    if (!self || self.pruned?.resumedByHand) return;
+    const started = trials.filter((t) => t.epochsDone > 0);
+    const epochs = new Map(this.store.runs.epochsMany(started.map((t) => t.id)).map((e) => [e.runId, e.epochs]));
+    const toPrune = (t: TrialRow): PruneTrial => ({
+      id: t.id,
+      completed: t.status === 'completed',
+      values: (epochs.get(t.id) ?? []).map((e) => e[rule.metric.name]),
+    });
+    const decision = pruneDecision(rule, self.epochs, toPrune(self), started.map(toPrune));
+    if (!decision.prune) return;
+    entry.stop = 'prune';
+    entry.pruned = { epoch: decision.epoch, reason: decision.reason };
+    void entry.handle.cancel().catch(() => undefined);
   }
 
   private startTrial(active: ActiveSweep, trial: TrialRow): void {
@@ -435,6 +575,12 @@ export class SweepScheduler {
         break;
       case 'rerun':
         this.resetTrial(runId);
+        break;
+      case 'prune':
+        if (!endedOnItsOwn && entry.pruned) {
+          const { epoch, reason } = entry.pruned;
+          this.store.runs.update(runId, { status: 'pruned', error: reason, pruned: { epoch, reason, resumedByHand: false }, finishedAt: nowIso() });
+        }
         break;
       default:
         if (error !== null) this.store.runs.update(runId, { status: 'failed', error, finishedAt: nowIso() });
@@ -488,7 +634,7 @@ export class SweepScheduler {
 
   private resetTrial(runId: string): void {
     this.store.runs.truncateEpochs(runId, 0);
-    this.store.runs.update(runId, { status: 'queued', error: null, backend: null, startedAt: null, finishedAt: null });
+    this.store.runs.update(runId, { status: 'queued', error: null, backend: null, startedAt: null, finishedAt: null, pruned: null });
     this.emitRun(runId);
   }
 
@@ -564,6 +710,21 @@ export function isOwnerAlive(owner: { pid: number | null; heartbeatAt: string | 
     // EPERM: it exists but belongs to someone else; only ESRCH means gone.
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** Trial outcomes a search learns from. */
+const OUTCOMES: RunStatus[] = ['completed', 'diverged', 'pruned'];
+
+export const isSearch = (spec: SweepSpec): boolean => (spec.method ?? 'grid') !== 'grid';
+
+/** A stored trial's configuration, as the axes its sweep searches. */
+export function cellValuesOf(t: Pick<TrialRow, 'lr' | 'clip' | 'batchSize' | 'optimizer' | 'weightDecay' | 'preset'>, spec: SweepSpec): CellValues {
+  const values: CellValues = { lr: t.lr, clip: t.clip };
+  if (spec.axes.batchSize) values.batchSize = t.batchSize;
+  if (spec.axes.optimizer) values.optimizer = t.optimizer;
+  if (spec.axes.weightDecay || spec.ranges?.weightDecay) values.weightDecay = t.weightDecay ?? 0;
+  if (spec.axes.preset && t.preset) values.preset = t.preset;
+  return values;
 }
 
 function defaultSweepName(spec: SweepSpec): string {

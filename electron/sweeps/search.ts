@@ -269,3 +269,20 @@ export function proposeTpe(spec: SweepSpec, k: number, observations: readonly Ob
 export function propose(spec: SweepSpec, k: number, observations: readonly Observation[], taken: ReadonlySet<string>): CellValues | null {
   return spec.method === 'tpe' ? proposeTpe(spec, k, observations, taken) : proposeRandom(spec, k, taken);
 }
+
+/**
+ * The configurations a search sweep is expected to try, for its launch estimate: the random
+ * proposals in order (TPE's first ones are these; its later ones are not known before results).
+ */
+export function plannedCells(spec: SweepSpec): Cell[] {
+  const taken = new Set<string>();
+  const cells: Cell[] = [];
+  for (let k = 0; k < (spec.trials ?? 0); k++) {
+    const v = proposeRandom(spec, k, taken);
+    if (!v) break;
+    const cellId = cellIdOf(v);
+    taken.add(cellId);
+    cells.push({ ...v, cellId, rank: k });
+  }
+  return cells;
+}

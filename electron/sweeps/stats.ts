@@ -11,7 +11,8 @@
  */
 import { sortedClips, sortedLrs } from '../../shared/axes';
 import { describeCell, expandCells, type Cell } from './grid';
-import type { Anova, AnovaTerm, CellStats, Comparison, SummaryStats, SweepStats } from '../../shared/contract/sweeps';
+import type { AdaptiveSummary, Anova, AnovaTerm, CellStats, Comparison, SummaryStats, SweepStats } from '../../shared/contract/sweeps';
+import { searchSpace } from './search';
 import type { EpochMetrics, RunStatus, SweepSpec } from '../../shared/domain';
 
 // ---------------------------------------------------------------------------------------------
@@ -279,9 +280,36 @@ const UNTESTED: Comparison = { verdict: 'untested', diff: null, t: null, df: nul
  * A sweep's statistics from its spec's grid and its trials: what the sweep view, `sweep show` and
  * the PDF report all show, computed in one place.
  */
-export function sweepStats(spec: SweepSpec, trials: readonly StatsTrial[]): SweepStats {
-  const cells: StatsCell[] = expandCells(spec).map(({ rank: _rank, ...cell }) => ({ ...cell, label: describeCell(cell) }));
-  return computeSweepStats(cells, trials);
+export function sweepStats(spec: SweepSpec, trials: readonly StatsTrial[], searched?: readonly Omit<Cell, 'rank'>[]): SweepStats {
+  // A search sweep's cells are the configurations it proposed (stored trials), not a grid.
+  const source = searched ?? expandCells(spec);
+  const cells: StatsCell[] = source.map(({ rank: _rank, ...cell }: Omit<Cell, 'rank'> & { rank?: number }) => ({ ...cell, label: describeCell(cell) }));
+  const stats = computeSweepStats(cells, trials);
+  return { ...stats, adaptive: adaptiveSummary(spec, trials, cells.length) };
+}
+
+/** What an adaptive sweep did and which trials its statistics compare (null for a plain grid). */
+export function adaptiveSummary(spec: SweepSpec, trials: readonly StatsTrial[], configurations: number): AdaptiveSummary | null {
+  const method = spec.method ?? 'grid';
+  if (method === 'grid' && !spec.prune) return null;
+  const last = spec.base.epochs;
+  const pruned = trials.filter((t) => t.status === 'pruned');
+  const trained = trials.reduce((n, t) => n + t.epochs.length, 0);
+  const saved = pruned.reduce((n, t) => n + Math.max(0, last - t.epochs.length), 0);
+  const completed = trials.filter((t) => t.status === 'completed').length;
+  const note = spec.prune
+    ? `Statistics compare only the ${completed} trial${completed === 1 ? '' : 's'} that reached epoch ${last} (the last); ${pruned.length} pruned trial${pruned.length === 1 ? ' is' : 's are'} shown as pruned and left out.`
+    : `Statistics compare the ${completed} completed trial${completed === 1 ? '' : 's'} at epoch ${last}.`;
+  return {
+    method,
+    prune: spec.prune?.rule ?? null,
+    comparedAtEpoch: last,
+    note,
+    configurations: { budget: method === 'grid' ? null : (spec.trials ?? null), proposed: configurations },
+    params: method === 'grid' ? [] : searchSpace(spec).map((p) => p.name),
+    prunedTrials: pruned.length,
+    epochs: { trained, saved, full: trained + saved },
+  };
 }
 
 export function computeSweepStats(cells: readonly StatsCell[], trials: readonly StatsTrial[], alpha = 0.05): SweepStats {
@@ -306,8 +334,10 @@ export function computeSweepStats(cells: readonly StatsCell[], trials: readonly 
         completed: values.length,
         diverged: count(['diverged']),
         failed: count(['failed']),
+        pruned: count(['pruned']),
         unfinished: count(['queued', 'running', 'interrupted', 'cancelled']),
       },
+      prunedAtEpochs: ts.filter((t) => t.status === 'pruned').map((t) => t.epochs.length).sort((a, b) => a - b),
       bestValAcc: summarize(values.map((v) => v.bestValAcc)),
       finalValAcc: summarize(values.map((v) => v.finalValAcc)),
       bestEpoch: summarize(values.map((v) => v.bestEpoch)),
@@ -351,7 +381,7 @@ export function computeSweepStats(cells: readonly StatsCell[], trials: readonly 
 
   const anova = { bestValAcc: [] as Anova[], finalValAcc: [] as Anova[] };
   for (const metric of METRICS) anova[metric] = anovaSlices(cells, byCell, metric);
-  return { alpha, cells: cellStats, best, anova };
+  return { alpha, adaptive: null, cells: cellStats, best, anova };
 }
 
 const OTHER_AXES = ['batchSize', 'optimizer', 'weightDecay', 'preset'] as const;

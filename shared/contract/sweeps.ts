@@ -4,7 +4,7 @@
  * processes, with statistics over the seeds of each cell.
  */
 import { z } from 'zod';
-import { BackendName, EpochMetrics, Id, OptimizerName, PresetName, RunStatus, Sweep, SweepSpec } from '../domain';
+import { BackendName, EpochMetrics, Id, OptimizerName, PresetName, RunStatus, SearchMethod, Sweep, SweepSpec } from '../domain';
 import { ById, Empty, method } from './common';
 
 const Concurrency = z.number().int().min(1).max(64);
@@ -14,8 +14,12 @@ export const SweepPlan = z.strictObject({
   cells: z.number().int(),
   trials: z.number().int(),
   epochsPerTrial: z.number().int(),
-  /** Trial-epochs in all: trials × epochs. */
+  /** Trial-epochs in all: trials × epochs, or with early termination the expected number (an estimate). */
   epochs: z.number().int(),
+  /** Trial-epochs without early termination (trials × epochs). */
+  epochsFull: z.number().int(),
+  /** How the expected epochs with early termination were estimated; null without it. */
+  pruneBasis: z.string().nullable(),
   /** The learning rates the lr axis expands to (a range becomes its log-spaced points). */
   lrValues: z.array(z.number()),
   concurrency: Concurrency,
@@ -89,9 +93,13 @@ export const CellStats = z.strictObject({
     /** Stopped on a non-finite loss; counted apart so a cell that diverges on some seeds is visible. */
     diverged: z.number().int(),
     failed: z.number().int(),
+    /** Stopped early by the sweep's early-termination rule: left out of the statistics, shown as pruned. */
+    pruned: z.number().int(),
     /** Queued, running, paused, interrupted or cancelled. */
     unfinished: z.number().int(),
   }),
+  /** The epochs its pruned trials were stopped at, ascending. */
+  prunedAtEpochs: z.array(z.number().int()),
   /** Best validation accuracy over a trial's epochs. */
   bestValAcc: SummaryStats,
   /** Validation accuracy after the last epoch. */
@@ -130,8 +138,38 @@ export const Anova = z.strictObject({
 });
 export type Anova = z.infer<typeof Anova>;
 
+/**
+ * What an adaptive sweep (a search, or any sweep with early termination) did and how its
+ * statistics stay honest: only trials that reached `comparedAtEpoch` (the last epoch) enter the
+ * means, CIs, tied badges and ANOVA; pruned trials are counted apart and shown as pruned.
+ */
+export const AdaptiveSummary = z.strictObject({
+  method: SearchMethod,
+  /** The early-termination rule; null: none. */
+  prune: z.enum(['asha', 'median', 'hyperband']).nullable(),
+  comparedAtEpoch: z.number().int(),
+  /** One sentence saying which trials the statistics compare, for every view to print as is. */
+  note: z.string(),
+  /** Search sweeps: the budget of configurations, and how many were proposed so far. */
+  configurations: z.strictObject({ budget: z.number().int().nullable(), proposed: z.number().int() }),
+  /** Search sweeps: the parameters drawn, in the order of the space (lr, clip, …). */
+  params: z.array(z.enum(['lr', 'clip', 'batchSize', 'optimizer', 'weightDecay', 'preset'])),
+  prunedTrials: z.number().int(),
+  epochs: z.strictObject({
+    /** Trial-epochs stored. */
+    trained: z.number().int(),
+    /** What the trials stopped early would have trained on to their last epoch. */
+    saved: z.number().int(),
+    /** trained + saved: the cost without early termination. */
+    full: z.number().int(),
+  }),
+});
+export type AdaptiveSummary = z.infer<typeof AdaptiveSummary>;
+
 export const SweepStats = z.strictObject({
   alpha: z.number(),
+  /** Present for search sweeps and sweeps with early termination. */
+  adaptive: AdaptiveSummary.nullable(),
   cells: z.array(CellStats),
   /** Cell id of the highest mean, per metric; null before any trial finished. */
   best: z.strictObject({ bestValAcc: z.string().nullable(), finalValAcc: z.string().nullable() }),
@@ -170,6 +208,8 @@ export const sweepMethods = {
   'sweeps.rerunFailed': method(z.strictObject({ id: Id, includeDiverged: z.boolean().default(false) }), Sweep),
   'sweeps.setConcurrency': method(z.strictObject({ id: Id, concurrency: Concurrency }), Sweep),
   'sweeps.cancelTrial': method(ByIdAndTrial, Sweep),
+  /** Resumes a pruned trial to its full length, from its last checkpoint; early termination then leaves it alone. */
+  'sweeps.resumeTrial': method(ByIdAndTrial, Sweep),
   /** Runs one trial again from scratch, whatever its status. */
   'sweeps.rerunTrial': method(ByIdAndTrial, Sweep),
   /** Cancels it if running, then deletes it with its trials and their epochs. */

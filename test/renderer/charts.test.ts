@@ -18,7 +18,8 @@ const cmp = (verdict: 'best' | 'tied' | 'worse' | 'untested', pHolm: number | nu
 function cell(lr: number, clip: number | null, mean: number | null, verdict: 'best' | 'tied' | 'worse' | 'untested' = 'worse'): CellStats {
   return {
     cellId: `lr${lr}-c${clip}`, label: `lr ${lr} clip ${clip}`, lr, clip,
-    trials: { total: 3, completed: 3, diverged: 0, failed: 0, unfinished: 0 },
+    trials: { total: 3, completed: 3, diverged: 0, failed: 0, pruned: 0, unfinished: 0 },
+    prunedAtEpochs: [],
     bestValAcc: stats(mean), finalValAcc: stats(mean === null ? null : mean - 0.01), bestEpoch: stats(10), finalTrainAcc: stats(0.95), overfitRatio: stats(0.95),
     vsBest: { bestValAcc: cmp(verdict), finalValAcc: cmp(verdict) },
   };
@@ -130,7 +131,7 @@ describe('sweep analysis', () => {
   it('ranks the statistics table and names the best configuration', () => {
     const rows = statsRows(cells, 'bestValAcc');
     expect(rows.map((r) => r.verdict)).toEqual(['best', 'tied', 'worse', 'worse', 'untested']);
-    const detail = { stats: { alpha: 0.05, cells, best: { bestValAcc: cells[0]!.cellId, finalValAcc: null }, anova: { bestValAcc: [], finalValAcc: [] } } };
+    const detail = { stats: { alpha: 0.05, adaptive: null, cells, best: { bestValAcc: cells[0]!.cellId, finalValAcc: null }, anova: { bestValAcc: [], finalValAcc: [] } } };
     expect(bestConfig(detail, 'bestValAcc')!.summary).toBe('lr 0.001, clip 1.5: 91.80% ± 1.00% over 3 seeds; 1 other cell is statistically tied with it');
     expect(bestConfig(detail, 'finalValAcc')).toBeNull();
   });

@@ -189,8 +189,8 @@ describe('computeSweepStats', () => {
     expect(byId.a!.finalValAcc.mean).toBeCloseTo((0.91 + 0.915 + 0.912) / 3, 14);
     expect(byId.a!.bestEpoch).toMatchObject({ n: 3, mean: 2, std: 0 });
     expect(byId.a!.overfitRatio.mean).toBeCloseTo((0.91 / 0.95 + 0.915 / 0.96 + 0.912 / 0.94) / 3, 14);
-    expect(byId.c!.trials).toEqual({ total: 3, completed: 2, diverged: 1, failed: 0, unfinished: 0 });
-    expect(byId.d!.trials).toEqual({ total: 2, completed: 1, diverged: 0, failed: 0, unfinished: 1 });
+    expect(byId.c!.trials).toEqual({ total: 3, completed: 2, diverged: 1, failed: 0, pruned: 0, unfinished: 0 });
+    expect(byId.d!.trials).toEqual({ total: 2, completed: 1, diverged: 0, failed: 0, pruned: 0, unfinished: 1 });
     // c's best epoch differs between seeds: epoch 1 (0.95) and epoch 2 (0.97).
     expect(byId.c!.bestValAcc.mean).toBeCloseTo(0.96, 14);
     expect(byId.c!.bestEpoch.mean).toBeCloseTo(1.5, 14);
@@ -269,5 +269,62 @@ describe('computeSweepStats', () => {
     expect(stats.best).toEqual({ bestValAcc: null, finalValAcc: null });
     expect(stats.cells[0]!.finalValAcc).toEqual({ n: 0, mean: null, std: null, ci95: null });
     expect(stats.cells[0]!.vsBest.finalValAcc.verdict).toBe('untested');
+  });
+});
+
+describe('statistics with pruned cells', () => {
+  it('compares only trials that reached the last epoch, shows pruned cells as such, and still tests the rest', async () => {
+    const { sweepStats } = await import('../../electron/sweeps/stats');
+    const { SweepSpec } = await import('../../shared/domain');
+    const { expandCells } = await import('../../electron/sweeps/grid');
+    const spec = SweepSpec.parse({
+      datasetId: 'ds',
+      model: { layers: [{ type: 'flatten' }, { type: 'linear', units: 10 }] },
+      base: { lr: 0.01, epochs: 4 },
+      axes: { lr: { values: [0.01, 0.1] }, clip: [1, null] },
+      repeats: 3,
+      prune: { rule: 'asha', grace: 1, eta: 2 },
+    });
+    const cells = expandCells(spec);
+    const at = (lr: number, clip: number | null) => cells.find((c) => c.lr === lr && c.clip === clip)!.cellId;
+    const curve = (n: number, top: number) => Array.from({ length: n }, (_, i) => ({ epoch: i + 1, trainAcc: top, valAcc: top - (n - 1 - i) * 0.01 }));
+    const trials: StatsTrial[] = [
+      // lr 0.01, clip 1: three completed seeds, the best.
+      ...[0.9, 0.91, 0.92].map((v, seed) => ({ cellId: at(0.01, 1), seed, status: 'completed' as const, epochs: curve(4, v) })),
+      // lr 0.01, no clip: three completed, close to the best.
+      ...[0.89, 0.9, 0.915].map((v, seed) => ({ cellId: at(0.01, null), seed, status: 'completed' as const, epochs: curve(4, v) })),
+      // lr 0.1, clip 1: all pruned (at epochs 1, 1, 2).
+      ...[1, 1, 2].map((n, seed) => ({ cellId: at(0.1, 1), seed, status: 'pruned' as const, epochs: curve(n, 0.3) })),
+      // lr 0.1, no clip: one completed seed, two pruned at epoch 2.
+      { cellId: at(0.1, null), seed: 0, status: 'completed' as const, epochs: curve(4, 0.5) },
+      ...[1, 2].map((seed) => ({ cellId: at(0.1, null), seed, status: 'pruned' as const, epochs: curve(2, 0.4) })),
+    ];
+    const stats = sweepStats(spec, trials);
+    const cell = (lr: number, clip: number | null) => stats.cells.find((c) => c.cellId === at(lr, clip))!;
+    expect(cell(0.1, 1).trials).toMatchObject({ total: 3, completed: 0, pruned: 3 });
+    expect(cell(0.1, 1).prunedAtEpochs).toEqual([1, 1, 2]);
+    expect(cell(0.1, 1).bestValAcc.mean).toBeNull();
+    expect(cell(0.1, 1).vsBest.bestValAcc.verdict).toBe('untested');
+    // The half-pruned cell: one completed seed, mean from it alone, no CI, untested.
+    expect(cell(0.1, null).bestValAcc).toMatchObject({ n: 1, mean: 0.5, ci95: null });
+    expect(cell(0.1, null).vsBest.bestValAcc.verdict).toBe('untested');
+    // The two complete cells: CI and a Welch test (tied: 0.9033 vs 0.91, well within noise).
+    expect(stats.best.bestValAcc).toBe(at(0.01, 1));
+    expect(cell(0.01, 1).bestValAcc.mean).toBeCloseTo(0.91, 12);
+    expect(cell(0.01, 1).bestValAcc.ci95).not.toBeNull();
+    expect(cell(0.01, null).vsBest.bestValAcc.verdict).toBe('tied');
+    // ANOVA needs 2 completed seeds per cell: not computed, and says which cells lack them.
+    const anova = stats.anova.bestValAcc[0]!;
+    expect(anova.computed).toBe(false);
+    expect(anova.reason).toMatch(/2 of 4 cells have fewer/);
+    expect(stats.adaptive).toMatchObject({
+      method: 'grid',
+      prune: 'asha',
+      comparedAtEpoch: 4,
+      prunedTrials: 5,
+      // stored: 3·4 + 3·4 + (1+1+2) + 4 + 2·2 = 36; saved: (3+3+2) + 2·2 = 12.
+      epochs: { trained: 36, saved: 12, full: 48 },
+    });
+    expect(stats.adaptive!.note).toBe('Statistics compare only the 7 trials that reached epoch 4 (the last); 5 pruned trials are shown as pruned and left out.');
   });
 });

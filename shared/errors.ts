@@ -12,6 +12,7 @@ export const ErrorCode = z.enum([
   'failed_precondition', // the operation is valid but not now (sweep already running…)
   'bad_data', // a file that cannot be read as what it claims to be
   'unauthenticated',
+  'permission_denied', // allowed to call, not to touch that: a server path outside browser mode's roots, a read-only data folder
   'cancelled',
   'unavailable', // a backend, a network download, a trainer that could not start
   'internal',

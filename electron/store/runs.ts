@@ -130,6 +130,11 @@ export function runsRepository(db: Db) {
 
   const repo = {
     create(input: NewRun): Run {
+      return repo.get(repo.insert(input))!;
+    },
+
+    /** Stores a run without reading it back (a sweep's thousands of trials); returns its id. */
+    insert(input: NewRun): string {
       const id = newId();
       insertRow.run({
         id,
@@ -147,7 +152,7 @@ export function runsRepository(db: Db) {
         status: input.status ?? 'queued',
         created_at: nowIso(),
       });
-      return repo.get(id)!;
+      return id;
     },
 
     get(id: string): Run | null {

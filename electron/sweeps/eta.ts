@@ -7,7 +7,7 @@
 import type { Store } from '../store';
 import type { SweepPlan } from '../../shared/contract/sweeps';
 import type { Dataset, ModelSpec, PresetName, PruneSpec, Sweep, SweepSpec, TrainConfig } from '../../shared/domain';
-import { expandCells, expandTrials, lrValues, trialConfig, trialModel } from './grid';
+import { assertGridSize, expandCells, expandTrials, lrValues, trialConfig, trialModel } from './grid';
 import { expectedEpochs } from './prune';
 import { plannedCells } from './search';
 import { sortedLrs } from '../../shared/axes';
@@ -110,6 +110,7 @@ export function planSweep(
   concurrency: number,
   presetModel: (name: PresetName, numClasses: number) => ModelSpec = builtInPreset,
 ): SweepPlan {
+  assertGridSize(spec);
   const search = (spec.method ?? 'grid') !== 'grid';
   const cells = search ? plannedCells(spec) : expandCells(spec);
   const trials = search

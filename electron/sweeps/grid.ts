@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ModelSpec, OptimizerName, PresetName, SweepSpec, TrainConfig } from '../../shared/domain';
+import { ApiError } from '../../shared/errors';
 
 export interface Cell {
   cellId: string;
@@ -75,12 +76,41 @@ export function cellIdOf(values: Omit<Cell, 'cellId' | 'rank'>): string {
   return createHash('sha256').update(parts.join('|')).digest('base64url').slice(0, 10).replace(/[^A-Za-z0-9]/g, 'x');
 }
 
+/** The most trials one sweep may have: beyond this the grid is a mistake, not a plan. */
+export const MAX_TRIALS = 5000;
+
+/**
+ * Cells and trials of a spec, counted from the axis lengths without expanding anything: the schema
+ * allows axes whose product is billions, so sizes are checked before any expansion.
+ */
+export function gridSize(spec: SweepSpec): { cells: number; trials: number } {
+  // A search (random, TPE) proposes `trials` configurations, each run `repeats` times.
+  if ((spec.method ?? 'grid') !== 'grid') return { cells: spec.trials ?? 0, trials: (spec.trials ?? 0) * spec.repeats };
+  const axes = spec.axes;
+  const count = (values: readonly unknown[] | undefined) => (values ? new Set(values).size : 1);
+  const cells =
+    lrValues(axes.lr).length * count(axes.clip) * count(axes.batchSize) * count(axes.optimizer) * count(axes.weightDecay) * count(axes.preset);
+  return { cells, trials: cells * spec.repeats };
+}
+
+/** Throws 'invalid_argument' when the spec has more than MAX_TRIALS trials (grid or search). */
+export function assertGridSize(spec: SweepSpec): void {
+  const { cells, trials } = gridSize(spec);
+  if (trials > MAX_TRIALS) {
+    throw new ApiError(
+      'invalid_argument',
+      `This sweep has ${trials.toLocaleString('en-US')} trials (${cells.toLocaleString('en-US')} cells × ${spec.repeats} repeats); the most one sweep may have is ${MAX_TRIALS.toLocaleString('en-US')}`,
+    );
+  }
+}
+
 /**
  * Every cell of the grid, ordered by launch priority. A cell's priority comes from each of its
  * axis values' position in spreadOrder: cells whose worst position is earliest go first (all
  * corners of the grid before any midpoint), ties by the sum, then by grid position.
  */
 export function expandCells(spec: SweepSpec): Cell[] {
+  assertGridSize(spec);
   const axes = spec.axes;
   const lrs = lrValues(axes.lr);
   const clips = dedupe(axes.clip);

@@ -20,7 +20,7 @@ import type { TrialRow } from '../store/sweeps';
 import type { EventName, EventPayload } from '../../shared/contract';
 import { ApiError } from '../../shared/errors';
 import type { ModelSpec, PresetName, RunStatus, Sweep, SweepSpec } from '../../shared/domain';
-import { cellIdOf, describeCell, expandTrials, trialConfig, trialModel, type Cell } from './grid';
+import { assertGridSize, cellIdOf, describeCell, expandTrials, trialConfig, trialModel, type Cell } from './grid';
 import { sweepEta } from './eta';
 import { pruneDecision, scoreAt, type PruneTrial } from './prune';
 import { propose, type CellValues, type Observation } from './search';
@@ -64,9 +64,6 @@ export interface SweepSchedulerOptions {
   /** This process's id, recorded as the owner of the sweeps it runs. */
   pid?: number;
 }
-
-/** The most trials one sweep may have: beyond this the grid is a mistake, not a plan. */
-export const MAX_TRIALS = 5000;
 
 /** Trial statuses the pool will still start (interrupted ones from their checkpoint). */
 const PENDING: RunStatus[] = ['queued', 'interrupted'];
@@ -148,11 +145,9 @@ export class SweepScheduler {
     const search = isSearch(spec);
     // A search sweep stores no trials yet: each configuration is proposed when a trainer is free
     // (TPE learns from the results so far) and stored then, with its repeats (see propose).
+    // Sized from the spec before any of it is built.
+    assertGridSize(spec);
     const plans = search ? [] : expandTrials(spec);
-    const count = search ? spec.trials! * spec.repeats : plans.length;
-    if (count > MAX_TRIALS) {
-      throw new ApiError('invalid_argument', `This sweep has ${count} trials; the most one sweep may have is ${MAX_TRIALS}`);
-    }
     const dataset = this.store.datasets.get(spec.datasetId);
     if (!dataset) throw new ApiError('not_found', `No data set with id ${spec.datasetId}`);
     const name = options.name ?? spec.name ?? defaultSweepName(spec);
@@ -178,16 +173,17 @@ export class SweepScheduler {
       }
       return models.get(key)!;
     };
+    // insert, not create: reading thousands of rows back kept the event loop busy for nothing.
     return plans.map(
       (plan) =>
-        this.store.runs.create({
+        this.store.runs.insert({
           name: `${sweep.name} · ${describeCell(plan.cell)} · seed ${plan.seed}`,
           datasetId: spec.datasetId,
           model: modelOf(plan.cell),
           config: trialConfig(spec, plan.cell, plan.seed),
           sweepId: sweep.id,
           cellId: plan.cell.cellId,
-        }).id,
+        }),
     );
   }
 

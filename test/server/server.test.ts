@@ -39,7 +39,7 @@ describe('browser transport (HTTP + WebSocket)', () => {
     const call = await fetch(`${base}/api/call/app.info`, { method: 'POST', body: '{}' });
     expect(call.status).toBe(401);
     expect((await fetch(`${base}/?token=wrong`)).status).toBe(401);
-    expect((await fetch(`${base}/`, { headers: { cookie: 'sweeplab_token=wrong' } })).status).toBe(401);
+    expect((await fetch(`${base}/`, { headers: { cookie: `sweeplab_token_${server.port}=wrong` } })).status).toBe(401);
   });
 
   it('refuses a WebSocket upgrade without the token', async () => {
@@ -57,7 +57,7 @@ describe('browser transport (HTTP + WebSocket)', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<title>Sweeplab</title>');
     const cookie = page.headers.get('set-cookie')!;
-    expect(cookie).toMatch(/^sweeplab_token=.+; HttpOnly; SameSite=Strict/);
+    expect(cookie).toMatch(new RegExp(`^sweeplab_token_${server.port}=.+; HttpOnly; SameSite=Strict`));
     const again = await fetch(`${base}/runs`, { headers: { cookie: cookie.split(';')[0]! } });
     expect(again.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
@@ -104,6 +104,9 @@ describe('browser transport (HTTP + WebSocket)', () => {
       return messages.find(pred)!;
     };
 
+    // Events come only once asked for.
+    ws.send(JSON.stringify({ id: 0, subscribe: ['run.updated'] }));
+    expect(await waitFor((m) => m.id === 0)).toMatchObject({ ok: true });
     ws.send(JSON.stringify({ id: 1, method: 'runs.create', params: { datasetId, model: tinyModel, config: { lr: 0.01 }, start: false, name: 'over ws' } }));
     const reply = await waitFor((m) => m.id === 1);
     expect(reply).toMatchObject({ ok: true, value: { name: 'over ws', status: 'queued' } });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cellIdOf, expandCells, expandTrials, lrValues, spreadOrder, trialConfig } from '../../electron/sweeps/grid';
+import { cellIdOf, expandCells, expandTrials, gridSize, lrValues, MAX_TRIALS, spreadOrder, trialConfig } from '../../electron/sweeps/grid';
 import { SweepSpec, type SweepSpecInput } from '../../shared/domain';
 import { tinyModel } from '../support/fixtures';
 
@@ -77,5 +77,22 @@ describe('grid expansion', () => {
     const [t] = expandTrials(s);
     expect(trialConfig(s, t!.cell, t!.seed)).toEqual({ ...s.base, lr: 0.01, clipNorm: null, seed: 7, optimizer: 'sgd', weightDecay: 0.1 });
     expect(s.base.subset).toEqual({ size: 500, mode: 'first' });
+  });
+
+  it('counts a grid from its axes and refuses one over the cap before expanding it', () => {
+    const dupes = spec({ repeats: 3 }, { lr: { values: [0.1, 0.1, 0.2] }, clip: [1, 1, null], batchSize: [32, 64] });
+    expect(gridSize(dupes)).toEqual({ cells: 8, trials: 24 });
+    expect(expandTrials(dupes)).toHaveLength(24);
+    const huge = spec(
+      { repeats: 100 },
+      { lr: { range: { min: 1e-4, max: 1, points: 200 } }, clip: Array.from({ length: 200 }, (_, i) => i + 1), batchSize: Array.from({ length: 20 }, (_, i) => i + 1) },
+    );
+    expect(gridSize(huge).trials).toBe(80_000_000);
+    const started = performance.now();
+    expect(() => expandCells(huge)).toThrow(/80,000,000 trials .* the most one sweep may have is 5,000/);
+    expect(performance.now() - started).toBeLessThan(1000);
+    const edge = spec({ repeats: 1 }, { lr: { range: { min: 1e-4, max: 1, points: 50 } }, clip: Array.from({ length: 100 }, (_, i) => i + 1) });
+    expect(expandTrials(edge)).toHaveLength(MAX_TRIALS);
+    expect(() => expandTrials({ ...edge, repeats: 2 })).toThrow(/10,000 trials/);
   });
 });

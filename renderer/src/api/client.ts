@@ -31,6 +31,8 @@ export class WebSocketTransport implements ApiTransport {
         this.socket = socket;
         this.opening = null;
         this.retryDelay = 250;
+        // The server sends each socket only the events it asked for.
+        if (this.listeners.size) socket.send(JSON.stringify({ subscribe: [...this.listeners.keys()] }));
         resolve(socket);
         if (reconnected) this.onReconnect?.();
       };
@@ -74,10 +76,18 @@ export class WebSocketTransport implements ApiTransport {
 
   on(event: EventName, listener: (payload: never) => void): () => void {
     let set = this.listeners.get(event);
-    if (!set) this.listeners.set(event, (set = new Set()));
+    if (!set) {
+      this.listeners.set(event, (set = new Set()));
+      if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify({ subscribe: [event] }));
+    }
     set.add(listener as Listener);
     void this.connect().catch(() => {});
-    return () => set.delete(listener as Listener);
+    return () => {
+      set.delete(listener as Listener);
+      if (set.size || this.listeners.get(event) !== set) return;
+      this.listeners.delete(event);
+      if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify({ unsubscribe: [event] }));
+    };
   }
 }
 

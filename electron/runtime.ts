@@ -17,6 +17,7 @@ import type { ForkTrainer } from './trainer/host';
 import { SweepScheduler } from './sweeps/scheduler';
 import { recoverInterruptedSweeps } from './sweeps/recovery';
 import type { BackendName } from '../shared/domain';
+import { ApiError } from '../shared/errors';
 
 export interface RuntimeOptions {
   dataDir: string;
@@ -64,8 +65,24 @@ export function appVersion(): string {
   return pkg.version;
 }
 
+/** Makes the data folder; a path that is a file (or under one) is one clear line, not an OS error. */
+function ensureDataDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') {
+      throw new ApiError('invalid_argument', `The data folder ${dir} is a file, not a folder: pick a folder with --data-dir or SWEEPLAB_HOME`);
+    }
+    if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM') {
+      throw new ApiError('permission_denied', `Cannot create the data folder ${dir} (${code}): pick a writable place with --data-dir or SWEEPLAB_HOME`);
+    }
+    throw error;
+  }
+}
+
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
-  mkdirSync(options.dataDir, { recursive: true });
+  ensureDataDir(options.dataDir);
   const store = openStore(options.dataDir);
   const events = new EventBus();
   const datasets = new DatasetLibrary({ dataDir: options.dataDir, records: store.datasets });

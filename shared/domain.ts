@@ -8,6 +8,7 @@
  * notebook gets the numbers they expect unless they pick otherwise.
  */
 import { z } from 'zod';
+import { neutraliseBidi } from './text';
 
 /** Identifiers are short opaque strings made by the main process (see electron/store/ids.ts). */
 export const Id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, _ or -');
@@ -16,7 +17,7 @@ export type Id = z.infer<typeof Id>;
 /** A finite number (zod 4 already rejects NaN and ±Infinity for z.number()). */
 const finite = () => z.number();
 const positive = () => finite().positive();
-const name = () => z.string().trim().min(1).max(200);
+const name = () => z.string().overwrite(neutraliseBidi).trim().min(1).max(200);
 const isoDate = () => z.string().max(40);
 
 // ---------------------------------------------------------------------------------------------
@@ -203,7 +204,7 @@ export const Dataset = z.strictObject({
   shape: z.tuple([z.number().int().min(1), z.number().int().min(1), z.number().int().min(1)]),
   /** Labels are stored as u8, so at most 256 classes. */
   numClasses: z.number().int().min(2).max(256),
-  classNames: z.array(z.string()),
+  classNames: z.array(z.string().overwrite(neutraliseBidi)),
   counts: z.strictObject({ train: z.number().int().min(0), test: z.number().int().min(0) }),
   classCounts: z.strictObject({ train: z.array(z.number().int()), test: z.array(z.number().int()) }),
   /** True when the test split is a seeded hold-out carved from the training data. */

@@ -359,6 +359,14 @@ async function follow(
   if (detail.status !== 'completed') {
     throw new ApiError(detail.status === 'cancelled' ? 'cancelled' : 'failed_precondition', `sweep ${sweepId} is ${detail.status}; continue with \`sweeplab sweep resume ${sweepId}\``);
   }
+  // A sweep can complete with trials that failed (a trainer crash, a store error): scripts must notice.
+  const failed = detail.trials.filter((t) => t.status === 'failed').length;
+  if (failed) {
+    throw new ApiError(
+      'failed_precondition',
+      `sweep ${sweepId} completed with ${failed} failed trial${failed === 1 ? '' : 's'} of ${detail.trials.length}; run them again with \`sweeplab sweep rerun-failed ${sweepId}\``,
+    );
+  }
 }
 
 function pickEpoch(m: EpochMetrics) {

@@ -82,7 +82,11 @@ export function tableOf(subject: LoadedSubject, which: ExportTable): Table {
 
 function csvField(value: CellValue): string {
   if (value === null) return '';
-  const text = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : '') : typeof value === 'boolean' ? String(value) : value;
+  const raw = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : '') : typeof value === 'boolean' ? String(value) : value;
+  // A text cell starting like a formula (a run named "=HYPERLINK(…)") would run as one in a
+  // spreadsheet: a leading apostrophe keeps it text (OWASP's CSV-injection advice). Numbers are
+  // written as numbers, so a negative value stays a number.
+  const text = typeof value === 'string' && /^[=+\-@\t\r]/.test(value) ? `'${raw}` : raw;
   // RFC 4180: quote fields holding a comma, quote, CR or LF; double the quotes inside.
   return /[",\r\n]/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
 }

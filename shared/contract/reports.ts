@@ -15,6 +15,7 @@
 import { z } from 'zod';
 import { Id } from '../domain';
 import { method } from './common';
+import { neutraliseBidi } from '../text';
 
 const AbsolutePath = z
   .string()
@@ -51,7 +52,7 @@ export type FileResult = z.infer<typeof FileResult>;
 export const PdfRequest = z.strictObject({
   subject: ReportSubject,
   /** Overrides the generated title ("Run kmnist both lr 0.001 …", "Sweep …", "Comparison of 3 runs"). */
-  title: z.string().trim().min(1).max(200).optional(),
+  title: z.string().overwrite(neutraliseBidi).trim().min(1).max(200).optional(),
   ...Output,
 });
 export type PdfRequest = z.input<typeof PdfRequest>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EpochMetrics, Id, ModelSpec, PresetName, Run, RunStatus, TrainConfig } from '../domain';
 import { ById, Empty, Ok, Page, method } from './common';
+import { neutraliseBidi } from '../text';
 
 export const RunFilter = z.strictObject({
   ...Page,
@@ -32,7 +33,7 @@ export const RunFilter = z.strictObject({
 export type RunFilter = z.input<typeof RunFilter>;
 
 export const CreateRun = z.strictObject({
-  name: z.string().trim().min(1).max(200).optional(),
+  name: z.string().overwrite(neutraliseBidi).trim().min(1).max(200).optional(),
   datasetId: Id,
   model: ModelSpec,
   config: TrainConfig,
@@ -43,9 +44,9 @@ export type CreateRun = z.input<typeof CreateRun>;
 
 export const UpdateRun = z.strictObject({
   id: Id,
-  name: z.string().trim().min(1).max(200).optional(),
+  name: z.string().overwrite(neutraliseBidi).trim().min(1).max(200).optional(),
   starred: z.boolean().optional(),
-  tags: z.array(z.string().trim().min(1).max(50)).max(50).optional(),
+  tags: z.array(z.string().overwrite(neutraliseBidi).trim().min(1).max(50)).max(50).optional(),
   notes: z.string().max(20_000).optional(),
 });
 

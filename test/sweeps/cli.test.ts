@@ -210,4 +210,22 @@ describe('sweeplab sweep (real trainers)', () => {
       store.close();
     }
   });
+
+  it('exits non-zero and says so when a sweep completes with failed trials', async () => {
+    const first = cli(dataDir, ['sweep', '--dataset', data, '--model', 'shl', '--lr', '0.001,0.01', '--clip', 'none', '--epochs', '1', '--batch', '32']);
+    const { sweepId } = (await first.waitFor((l) => typeof l.sweepId === 'string')) as { sweepId: string };
+    expect((await first.exit).code).toBe(0);
+    // One trial failed (as a trainer crash leaves it), the other interrupted: resume finishes the sweep.
+    const store = openStore(dataDir);
+    const [a, b] = store.sweeps.trials(sweepId);
+    store.runs.update(a!.id, { status: 'failed', error: 'trainer crashed' });
+    store.runs.update(b!.id, { status: 'interrupted' });
+    store.sweeps.update(sweepId, { status: 'interrupted', finishedAt: null });
+    store.close();
+    const resumed = cli(dataDir, ['sweep', 'resume', sweepId]);
+    const stats = (await resumed.waitFor((l) => l.type === 'stats', 60_000)) as { status: string };
+    expect(stats.status).toBe('completed');
+    expect((await resumed.exit).code).toBe(1);
+    expect(resumed.stderr()).toContain(`sweep ${sweepId} completed with 1 failed trial of 2; run them again with \`sweeplab sweep rerun-failed ${sweepId}\``);
+  });
 });

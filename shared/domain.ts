@@ -173,6 +173,11 @@ export const Run = z.strictObject({
    */
   pruned: z.strictObject({ epoch: z.number().int().min(1), reason: z.string(), resumedByHand: z.boolean() }).nullable().optional(),
   backend: BackendName.nullable(),
+  /**
+   * How many trials one trainer trained together with this run when it last trained (itself
+   * included): set when it ran in a pack, null or absent when it trained alone.
+   */
+  packSize: z.number().int().min(2).nullable().optional(),
   sweepId: Id.nullable(),
   cellId: z.string().nullable(),
   epochsDone: z.number().int().min(0),
@@ -308,6 +313,12 @@ export const SweepSpec = z.strictObject({
   }),
   /** Seeds per cell: base.seed, base.seed+1, … */
   repeats: z.number().int().min(1).max(100).default(1),
+  /**
+   * The most trials one trainer trains together as a pack (shared/packing.ts). Absent: automatic
+   * (packs on GPU backends, sized from memory). 1: never pack. N > 1: packs of up to N on any
+   * backend, CPU ones included.
+   */
+  pack: z.number().int().min(1).max(64).optional(),
   /**
    * 'grid' (absent: grid): every combination of the axes. 'random' / 'tpe': `trials`
    * configurations drawn from `ranges` (continuous) and the axes given as lists (discrete choices),

@@ -36,6 +36,7 @@ interface SweepOptions {
   subset?: number;
   subsetRandom?: boolean;
   concurrency?: number;
+  pack?: number;
   optimizer: string;
   batch: string;
   weightDecay?: string;
@@ -87,6 +88,7 @@ export function registerSweep(program: Command, ctx: CliContext): void {
     .option('--subset <n>', 'train on N samples of the training split', numberOption('--subset', true))
     .option('--subset-random', 'with --subset: a seeded random N instead of the first N')
     .option('--concurrency <n>', 'trials at once (default: one per core on CPU, one on a GPU)', numberOption('--concurrency', true))
+    .option('--pack <n>', 'most trials one trainer trains together as a pack (default: automatic, on GPU backends only; 1 = never pack)', numberOption('--pack', true))
     .option('--optimizer <list>', 'sgd | momentum | adam | adamw; several comma-separated to sweep them', 'adamw')
     .option('--batch <list>', 'batch size; several comma-separated to sweep them', '64')
     .option('--weight-decay <list>', 'weight decay (AdamW default 0.01); several comma-separated to sweep them')
@@ -136,6 +138,7 @@ export function registerSweep(program: Command, ctx: CliContext): void {
           ...(presets ? { preset: presets } : {}),
         },
         repeats: opts.repeats,
+        ...(opts.pack !== undefined ? { pack: opts.pack } : {}),
       };
       const plan = await ctx.call('sweeps.plan', { spec, concurrency: opts.concurrency });
       await follow(ctx, 'create', async () => {
@@ -291,12 +294,13 @@ async function follow(
     if (run.status === 'completed' || run.status === 'diverged') row.done++;
     if (run.status === 'completed' && run.lastValAcc !== null) row.finals.push(run.lastValAcc);
     if (run.status === 'failed') row.failed++;
-    const end = { trialId: run.id, cellId: t.cellId, lr: t.lr, clip: t.clip, seed: t.seed, status: run.status, epochs: run.epochsDone, bestValAcc: run.bestValAcc, bestEpoch: run.bestEpoch, finalValAcc: run.lastValAcc, backend: run.backend, error: run.error };
+    const end = { trialId: run.id, cellId: t.cellId, lr: t.lr, clip: t.clip, seed: t.seed, status: run.status, epochs: run.epochsDone, bestValAcc: run.bestValAcc, bestEpoch: run.bestEpoch, finalValAcc: run.lastValAcc, backend: run.backend, packSize: run.packSize ?? null, error: run.error };
     if (json) process.stdout.write(`${JSON.stringify({ type: 'trial', ...end })}\n`);
     else
       out(
         `[${current.trials.done + (run.status === 'completed' || run.status === 'diverged' ? 1 : 0)}/${current.trials.total}] ${row.label}, seed ${t.seed}: ${run.status}` +
           (run.lastValAcc !== null ? `, val ${pct(run.lastValAcc)} (best ${pct(run.bestValAcc)} @ ${run.bestEpoch})` : '') +
+          (run.packSize ? ` [pack of ${run.packSize}]` : '') +
           (run.error ? ` — ${run.error}` : ''),
       );
     draw();
@@ -394,7 +398,7 @@ function describeSweep(d: SweepDetail): string {
     `${d.name}  (${d.id})`,
     `status     ${d.status}${d.finishedAt ? `, finished ${shortDate(d.finishedAt)}` : ''}`,
     `trials     ${[...statuses].map(([s, n]) => `${n} ${s}`).join(', ')}`,
-    `concurrency ${d.concurrency}, ${d.spec.base.epochs} epochs per trial, ${d.spec.repeats} seed${d.spec.repeats === 1 ? '' : 's'} per cell`,
+    `concurrency ${d.concurrency}${d.spec.pack !== undefined ? `, packs of up to ${d.spec.pack}` : ''}, ${d.spec.base.epochs} epochs per trial, ${d.spec.repeats} seed${d.spec.repeats === 1 ? '' : 's'} per cell`,
     ...failures.map((x) => `  ${x.status}: lr ${x.lr}, clip ${x.clip ?? 'none'}, seed ${x.seed}: ${x.error ?? ''}`),
   ].join('\n');
 }

@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName, EpochMetrics, ModelSpec, TrainConfig } from '../../shared/domain';
 import { ApiError } from '../../shared/errors';
+import { packKey } from '../../shared/packing';
 import { directMemory, initBackend } from './backend';
 import { readCheckpoint, writeCheckpoint, type CheckpointData } from './checkpoint';
 import { featuresOf, fillBatch, trainingIndices, validateData, type ImageSplit, type TrainingData } from './data';
@@ -31,6 +32,8 @@ export interface MemberHooks {
   onLog?(level: 'info' | 'warn', message: string): void;
   /** Checked after every step and epoch; true ends this trial as 'cancelled', the others go on. */
   shouldStop?(): boolean;
+  /** As soon as this trial leaves the pack (the others may train on). */
+  onFinished?(result: TrainResult): void;
 }
 
 export interface PackMember {
@@ -51,15 +54,6 @@ export interface PackedTrainOptions {
   };
   evalBatchSize?: number;
   forceOpsOptimizer?: boolean;
-}
-
-/**
- * What trials must share to train in one pack: everything but the learning rate, clip norm, seed,
- * weight decay and epoch count, which stay per trial. One string, so callers can group by it.
- */
-export function packKey(model: ModelSpec, config: TrainConfig): string {
-  const { lr: _l, clipNorm: _c, seed: _s, weightDecay: _w, epochs: _e, ...shared } = config;
-  return JSON.stringify({ model, shared });
 }
 
 interface Slot {
@@ -190,7 +184,9 @@ async function trainGroup(options: PackedTrainOptions, indices: number[], starts
       if (!ending.size) return;
       for (const [s, r] of ending) {
         if (r.status === 'diverged') s.hooks.onLog?.('warn', `diverged: ${r.error}`);
-        results.set(s.member, { status: r.status, error: r.error, backend, epochs: s.epochs, lastEpoch: s.startEpoch + s.epochs.length });
+        const result: TrainResult = { status: r.status, error: r.error, backend, epochs: s.epochs, lastEpoch: s.startEpoch + s.epochs.length };
+        results.set(s.member, result);
+        s.hooks.onFinished?.(result);
       }
       const keepPositions = live.map((s, i) => (ending.has(s) ? -1 : i)).filter((i) => i >= 0);
       live = keepPositions.map((i) => live[i]!);
@@ -363,7 +359,11 @@ async function trainGroup(options: PackedTrainOptions, indices: number[], starts
       finishSome(afterEval);
     }
     // Trials whose last epoch was done before this call (resumed at their end) complete as solo runs do.
-    for (const s of live) results.set(s.member, { status: 'completed', error: null, backend, epochs: s.epochs, lastEpoch: s.startEpoch + s.epochs.length });
+    for (const s of live) {
+      const result: TrainResult = { status: 'completed', error: null, backend, epochs: s.epochs, lastEpoch: s.startEpoch + s.epochs.length };
+      results.set(s.member, result);
+      s.hooks.onFinished?.(result);
+    }
     return indices.map((m) => results.get(m)!);
   } finally {
     deviceLoss?.dispose();

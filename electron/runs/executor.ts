@@ -12,8 +12,8 @@ import type { Store } from '../store';
 import { nowIso } from '../store';
 import type { EventBus } from '../service/events';
 import type { RunRunner } from '../service/context';
-import { startTrainer, type ForkTrainer, type TrainerHandle, type TrainerOutcome } from '../trainer/host';
-import type { FromTrainer } from '../trainer/protocol';
+import { startPackTrainer, startTrainer, type ForkTrainer, type TrainerHandle, type TrainerOutcome } from '../trainer/host';
+import type { FromTrainer, Trial } from '../trainer/protocol';
 import type { Run, RunStatus } from '../../shared/domain';
 import { ApiError } from '../../shared/errors';
 import type { TrialExecutor, TrialHandle } from '../sweeps/scheduler';
@@ -58,6 +58,40 @@ export class RunExecutor implements TrialExecutor {
   start(runId: string, { resume }: { resume: boolean }): TrialHandle {
     const existing = this.active.get(runId);
     if (existing) return this.handleOf(runId, existing);
+    const trial = this.prepare(runId, resume, null);
+    const trainer = startTrainer(trial, {
+      fork: this.options.fork,
+      cancelGraceMs: this.options.cancelGraceMs,
+      onMessage: (m) => this.onMessage(runId, m),
+    });
+    return this.track(runId, trainer);
+  }
+
+  /**
+   * Trains several stored runs in one trainer process as a pack (engine/packedTrain.ts): one
+   * handle per run, each settling when that run ends, with its epochs, status and errors stored
+   * exactly as for a run trained alone. The runs must share model, data set and every training
+   * setting but lr, clip norm, seed, weight decay and epochs (the trainer refuses others).
+   */
+  startPack(runs: { runId: string; resume: boolean }[]): Map<string, TrialHandle> {
+    if (runs.length === 1) return new Map([[runs[0]!.runId, this.start(runs[0]!.runId, runs[0]!)]]);
+    const busy = runs.find((r) => this.active.has(r.runId));
+    if (busy) throw new ApiError('failed_precondition', `run ${busy.runId} is already training`);
+    const trials = runs.map((r) => this.prepare(r.runId, r.resume, runs.length));
+    const pack = startPackTrainer(trials, {
+      fork: this.options.fork,
+      cancelGraceMs: this.options.cancelGraceMs,
+      onMessage: (m) => {
+        // A pack-wide failure (the data set could not be read…) is every member's.
+        if (m.type === 'failed') trials.forEach((t) => this.onMessage(t.runId, m));
+        else if (m.runId) this.onMessage(m.runId, m);
+      },
+    });
+    return new Map(trials.map((t) => [t.runId, this.track(t.runId, pack.members.get(t.runId)!)]));
+  }
+
+  /** Marks a run running and returns what its trainer is given; `packSize` null: alone. */
+  private prepare(runId: string, resume: boolean, packSize: number | null): Trial {
     const { store } = this.options;
     const run = store.runs.get(runId);
     if (!run) throw new ApiError('not_found', `No run with id ${runId}`);
@@ -70,26 +104,25 @@ export class RunExecutor implements TrialExecutor {
     // The folder, even before its first checkpoint, marks the run as trained on this machine.
     mkdirSync(checkpointDir, { recursive: true });
     store.runs.setOwner(run.id, process.pid);
-    this.update(run.id, { status: 'running', error: null, finishedAt: null, startedAt: resume && run.startedAt ? run.startedAt : nowIso() });
+    this.update(run.id, { status: 'running', error: null, finishedAt: null, packSize, startedAt: resume && run.startedAt ? run.startedAt : nowIso() });
+    return {
+      runId: run.id,
+      model: run.model,
+      config: run.config,
+      datasetDir: this.options.datasetDir(run.datasetId),
+      checkpointDir,
+      resume,
+    };
+  }
 
-    const trainer = startTrainer(
-      {
-        runId: run.id,
-        model: run.model,
-        config: run.config,
-        datasetDir: this.options.datasetDir(run.datasetId),
-        checkpointDir,
-        resume,
-      },
-      { fork: this.options.fork, cancelGraceMs: this.options.cancelGraceMs, onMessage: (m) => this.onMessage(run.id, m) },
-    );
+  private track(runId: string, trainer: TrainerHandle): TrialHandle {
     const entry: Active = { trainer, interrupted: false, done: Promise.resolve('running') };
     entry.done = trainer.done.then(
-      (outcome) => this.finish(run.id, outcome, entry),
-      (error: unknown) => this.finish(run.id, { status: 'failed', error: String(error), code: 'internal' } as TrainerOutcome, entry),
+      (outcome) => this.finish(runId, outcome, entry),
+      (error: unknown) => this.finish(runId, { status: 'failed', error: String(error), code: 'internal' } as TrainerOutcome, entry),
     );
-    this.active.set(run.id, entry);
-    return this.handleOf(run.id, entry);
+    this.active.set(runId, entry);
+    return this.handleOf(runId, entry);
   }
 
   private handleOf(runId: string, entry: Active): TrialHandle {

@@ -92,6 +92,10 @@ const migrations: string[] = [
   `
   ALTER TABLE runs ADD COLUMN pruned_json TEXT;
   `,
+  // 5: how many trials a packed trainer trained together with the run (null: trained alone).
+  `
+  ALTER TABLE runs ADD COLUMN pack_size INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -16,6 +16,7 @@ interface RunRow {
   status: string;
   error: string | null;
   backend: string | null;
+  pack_size: number | null;
   epochs_done: number;
   best_val_acc: number | null;
   best_epoch: number | null;
@@ -55,6 +56,7 @@ function toRun(row: RunRow): Run {
     status: row.status as RunStatus,
     error: row.error,
     backend: row.backend as Run['backend'],
+    packSize: row.pack_size,
     sweepId: row.sweep_id,
     cellId: row.cell_id,
     epochsDone: row.epochs_done,
@@ -227,6 +229,7 @@ export function runsRepository(db: Db) {
         status: RunStatus;
         error: string | null;
         backend: string | null;
+        packSize: number | null;
         starred: boolean;
         tags: string[];
         notes: string;
@@ -242,6 +245,7 @@ export function runsRepository(db: Db) {
         status: ['status', (v: string) => v],
         error: ['error', (v: string | null) => v],
         backend: ['backend', (v: string | null) => v],
+        packSize: ['pack_size', (v: number | null) => v],
         starred: ['starred', (v: boolean) => (v ? 1 : 0)],
         tags: ['tags_json', (v: string[]) => JSON.stringify(v)],
         notes: ['notes', (v: string) => v],

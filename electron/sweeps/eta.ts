@@ -165,7 +165,7 @@ function pruneBasis(rule: PruneSpec): string {
 const planCache = new WeakMap<Store, Map<string, number>>();
 
 /**
- * Seconds left for a sweep at its concurrency, or null when nothing is left. Uses the median epoch
+ * Seconds left for a sweep at its concurrency (times its pack size once it has trained in packs), or null when nothing is left. Uses the median epoch
  * time of this sweep's own stored epochs once it has any (they already include the slowdown of
  * trials sharing the cores), else the pre-launch estimate.
  */
@@ -200,6 +200,8 @@ export function sweepEta(store: Store, sweep: Sweep): number | null {
     }
     secondsPerEpoch = spe;
   }
-  const parallel = Math.max(1, Math.min(sweep.concurrency, trials.length + unproposed));
+  // A packed trainer trains its whole pack in each epoch's seconds: it counts as that many trials.
+  const pack = (store.db.prepare(`SELECT max(pack_size) FROM runs WHERE sweep_id = ?`).pluck().get(sweep.id) as number | null) ?? 1;
+  const parallel = Math.max(1, Math.min(sweep.concurrency * pack, trials.length + unproposed));
   return (remainingEpochs * secondsPerEpoch) / parallel;
 }

@@ -25,6 +25,7 @@ import { sweepEta } from './eta';
 import { pruneDecision, scoreAt, type PruneTrial } from './prune';
 import { propose, type CellValues, type Observation } from './search';
 import { presetModel as builtInPreset } from '../../shared/models';
+import { MAX_PACK, packKey, packMemberBytes, packsByDefault, packSize } from '../../shared/packing';
 
 /** One trial being trained: `done` resolves with the status the executor stored. */
 export interface TrialHandle {
@@ -40,6 +41,11 @@ export interface TrialHandle {
  */
 export interface TrialExecutor {
   start(runId: string, options: { resume: boolean }): TrialHandle;
+  /**
+   * Trains several runs in one trainer as a pack (shared/packing.ts): one handle per run. Absent:
+   * the scheduler never packs.
+   */
+  startPack?(runs: { runId: string; resume: boolean }[]): Map<string, TrialHandle>;
   /** Removes the files a deleted trial left (its checkpoints). */
   forget?(runId: string): void;
 }
@@ -63,6 +69,8 @@ export interface SweepSchedulerOptions {
   pollMs?: number;
   /** This process's id, recorded as the owner of the sweeps it runs. */
   pid?: number;
+  /** Device memory one trainer's pack may use (default 1 GiB): bounds the pack size. */
+  packBudgetBytes?: number;
 }
 
 /** Trial statuses the pool will still start (interrupted ones from their checkpoint). */
@@ -76,6 +84,8 @@ interface RunningTrial {
   /** Why early termination stopped it (stop = 'prune'). */
   pruned?: { epoch: number; reason: string };
   settled: Promise<void>;
+  /** The trainer process it runs in: shared by the trials of one pack. */
+  trainer: object;
 }
 
 interface ActiveSweep {
@@ -412,7 +422,10 @@ export class SweepScheduler {
     return this.emit(id);
   }
 
-  /** Starts pending trials, in launch order, until the pool is full; completes the sweep when done. */
+  /**
+   * Starts pending trials, in launch order, until the pool is full; completes the sweep when done.
+   * The pool counts trainer processes: where packing applies, one takes a pack of trials.
+   */
   private pump(active: ActiveSweep): void {
     if (active.stopping || this.closed) return;
     const sweep = this.store.sweeps.get(active.id);
@@ -425,11 +438,50 @@ export class SweepScheduler {
       trials = this.store.sweeps.trials(active.id);
       pending = pendingOf(trials);
     }
-    for (const trial of pending) {
-      if (active.running.size >= sweep.concurrency) break;
-      this.startTrial(active, trial);
+    const anyPending = pending.length > 0;
+    const cap = this.packCap(sweep);
+    while (pending.length && new Set([...active.running.values()].map((r) => r.trainer)).size < sweep.concurrency) {
+      const group = cap > 1 ? this.takePack(sweep, pending, cap) : [pending.shift()!];
+      if (group.length > 1) this.startPack(active, group);
+      else this.startTrial(active, group[0]!);
     }
-    if (active.running.size === 0 && pending.length === 0) this.finish(active);
+    if (active.running.size === 0 && !anyPending) this.finish(active);
+  }
+
+  /** The most trials one trainer may take for this sweep now (1: no packing). */
+  private packCap(sweep: Sweep): number {
+    if (!this.executor.startPack || sweep.spec.pack === 1) return 1;
+    if (sweep.spec.pack === undefined && !packsByDefault(sweep.spec.base.backend, this.options.gpu?.() ?? false)) return 1;
+    return sweep.spec.pack ?? MAX_PACK;
+  }
+
+  /**
+   * Takes the next pending trial and the following ones that can share its trainer: same model
+   * and settings but lr, clip norm, seed, weight decay and epochs (packKey), and the same resume
+   * point, so the pack trains every step together. Sized by `cap`, memory and balance.
+   */
+  private takePack(sweep: Sweep, pending: TrialRow[], cap: number): TrialRow[] {
+    const head = pending.shift()!;
+    const keyOf = (t: TrialRow) => {
+      const run = this.store.runs.get(t.id);
+      return run ? `${packKey(run.model, run.config)}|${t.status}|${t.epochsDone}` : null;
+    };
+    const key = keyOf(head);
+    const headRun = this.store.runs.get(head.id);
+    const dataset = this.store.datasets.get(sweep.datasetId);
+    if (!key || !headRun || !dataset) return [head];
+    const size = packSize({
+      pending: pending.length + 1,
+      cap,
+      memberBytes: packMemberBytes(headRun.model, dataset.shape, dataset.numClasses, headRun.config.batchSize),
+      budgetBytes: this.options.packBudgetBytes ?? 2 ** 30,
+    });
+    const group = [head];
+    for (let i = 0; i < pending.length && group.length < size; ) {
+      if (keyOf(pending[i]!) === key) group.push(...pending.splice(i, 1));
+      else i++;
+    }
+    return group;
   }
 
   /**
@@ -545,12 +597,32 @@ export class SweepScheduler {
       queueMicrotask(() => this.pump(active));
       return;
     }
-    const entry: RunningTrial = { handle, stop: null, settled: Promise.resolve() };
+    this.track(active, trial.id, handle, {});
+  }
+
+  private startPack(active: ActiveSweep, group: TrialRow[]): void {
+    let handles: Map<string, TrialHandle>;
+    try {
+      handles = this.executor.startPack!(group.map((t) => ({ runId: t.id, resume: t.status === 'interrupted' })));
+    } catch (error) {
+      for (const t of group) {
+        this.store.runs.update(t.id, { status: 'failed', error: ApiError.from(error).message, finishedAt: nowIso() });
+        this.emitRun(t.id);
+      }
+      queueMicrotask(() => this.pump(active));
+      return;
+    }
+    const trainer = {};
+    for (const t of group) this.track(active, t.id, handles.get(t.id)!, trainer);
+  }
+
+  private track(active: ActiveSweep, runId: string, handle: TrialHandle, trainer: object): void {
+    const entry: RunningTrial = { handle, stop: null, settled: Promise.resolve(), trainer };
     entry.settled = handle.done.then(
-      (status) => this.settle(active, trial.id, entry, status, null),
-      (error: unknown) => this.settle(active, trial.id, entry, 'failed', ApiError.from(error).message),
+      (status) => this.settle(active, runId, entry, status, null),
+      (error: unknown) => this.settle(active, runId, entry, 'failed', ApiError.from(error).message),
     );
-    active.running.set(trial.id, entry);
+    active.running.set(runId, entry);
   }
 
   /** A trial's trainer ended: record why (ours to say when we stopped it), then refill the pool. */

@@ -1,7 +1,8 @@
 /**
  * Trainer process entry (child_process.fork, or Electron's utilityProcess): waits for one
- * `start` message, runs the trial, streams protocol messages to the parent, and exits.
- * A `cancel` message stops it after the current batch. If the parent goes away, it stops too.
+ * `start` (one trial) or `startPack` (several, trained as one pack) message, runs it, streams
+ * protocol messages to the parent, and exits. A `cancel` message stops it after the current batch;
+ * one naming a runId stops only that trial of a pack. If the parent goes away, it stops too.
  *
  * Test hooks: SWEEPLAB_TRAINER_TEST_CRASH="exit:<code>@<epoch>:<step>" or "abort@<epoch>:<step>"
  * makes the process die at that training step, to test how the host reports crashes;
@@ -10,7 +11,7 @@
  */
 import { ApiError } from '../../shared/errors';
 import { ToTrainer, type FromTrainer } from './protocol';
-import { runTrial } from './runTrial';
+import { runPack, runTrial } from './runTrial';
 
 interface Port {
   send(message: FromTrainer): Promise<void>;
@@ -52,6 +53,7 @@ function testHook(): ((epoch: number, step: number) => void) | undefined {
 async function main(): Promise<void> {
   const port = parentPort();
   let stop = false;
+  const stopped = new Set<string>();
   let started = false;
   const pending: Promise<void>[] = [];
   const send = (m: FromTrainer) => {
@@ -70,12 +72,17 @@ async function main(): Promise<void> {
     }
     const message = parsed.data;
     if (message.type === 'cancel') {
-      stop = true;
+      if (message.runId) stopped.add(message.runId);
+      else stop = true;
       return;
     }
     if (started) return;
     started = true;
-    runTrial(message.trial, { send, shouldStop: () => stop, onStep: testHook() })
+    const run =
+      message.type === 'start'
+        ? runTrial(message.trial, { send, shouldStop: () => stop, onStep: testHook() })
+        : runPack(message.trials, { send, shouldStop: (runId) => stop || stopped.has(runId), onStep: testHook() });
+    run
       .catch((error: unknown) => {
         const apiError = ApiError.from(error);
         send({ type: 'failed', error: apiError.toJSON() });

@@ -101,39 +101,101 @@ export interface StartTrainerOptions {
 const STDERR_TAIL = 4000;
 
 export function startTrainer(trial: TrialInput, options: StartTrainerOptions = {}): TrainerHandle {
+  const launched = launch({ type: 'start', trial: trial as StartTrial }, [trial.runId], false, options);
+  return launched.members.get(trial.runId)!;
+}
+
+type StartTrial = Extract<ToTrainer, { type: 'start' }>['trial'];
+
+/** A trainer process training a pack: one handle per trial, each settling when its trial ends. */
+export interface PackTrainerHandle {
+  readonly pid: number | undefined;
+  readonly members: ReadonlyMap<string, TrainerHandle>;
+}
+
+/**
+ * Starts one trainer process for a pack of trials (see engine/packedTrain.ts). Each member's
+ * `done` settles when the trainer reports that trial finished (the others may train on) or when
+ * the process ends. Cancelling a member asks the trainer to drop that trial after the current
+ * step; the process is killed after the grace period only once every unfinished member is being
+ * cancelled, so one slow cancel never takes the other trials down. kill() of the last unfinished
+ * member kills the process (how shutdown stops a pack).
+ */
+export function startPackTrainer(trials: TrialInput[], options: StartTrainerOptions = {}): PackTrainerHandle {
+  return launch({ type: 'startPack', trials: trials as StartTrial[] }, trials.map((t) => t.runId), true, options);
+}
+
+interface MemberState {
+  lastEpoch: number;
+  finished: Extract<FromTrainer, { type: 'finished' }> | null;
+  cancelRequested: boolean;
+  settled: boolean;
+  resolve: (o: TrainerOutcome) => void;
+}
+
+function launch(start: ToTrainer, runIds: string[], pack: boolean, options: StartTrainerOptions): PackTrainerHandle {
   const fork = options.fork ?? nodeForkTrainer();
   const grace = options.cancelGraceMs ?? 5000;
   let stderr = '';
   let backend: BackendName | null = null;
-  let lastEpoch = 0;
-  let finished: Extract<FromTrainer, { type: 'finished' }> | null = null;
   let failed: Extract<FromTrainer, { type: 'failed' }> | null = null;
   let protocolError: string | null = null;
-  let cancelRequested = false;
   let killTimer: NodeJS.Timeout | null = null;
-  let settled = false;
-  let resolveDone!: (o: TrainerOutcome) => void;
-  const done = new Promise<TrainerOutcome>((resolve) => (resolveDone = resolve));
+  let exited = false;
+  const state = new Map<string, MemberState>();
+  const members = new Map<string, TrainerHandle>();
 
   const child = fork(options.entry ?? TRAINER_ENTRY);
 
-  const settle = (exit: TrainerOutcome['exit'], spawnError?: Error) => {
-    if (settled) return;
-    settled = true;
-    if (killTimer) clearTimeout(killTimer);
-    const base = { backend, lastEpoch, maxRssBytes: finished?.maxRssBytes ?? null, exit };
-    if (finished) {
-      resolveDone({ ...base, status: finished.status, error: finished.error, code: null });
-    } else if (failed) {
-      resolveDone({ ...base, status: 'failed', error: failed.error.message, code: failed.error.code });
-    } else if (cancelRequested) {
-      resolveDone({ ...base, status: 'cancelled', error: null, code: null });
-    } else if (spawnError) {
-      resolveDone({ ...base, status: 'failed', error: `the trainer could not start: ${spawnError.message}`, code: 'unavailable' });
-    } else {
-      resolveDone({ ...base, status: 'failed', error: describeExit(exit, protocolError, stderr), code: 'internal' });
-    }
+  const outcomeOf = (m: MemberState, exit: TrainerOutcome['exit'], spawnError?: Error): TrainerOutcome => {
+    const base = { backend, lastEpoch: m.lastEpoch, maxRssBytes: m.finished?.maxRssBytes ?? null, exit };
+    if (m.finished) return { ...base, status: m.finished.status, error: m.finished.error, code: null };
+    if (failed) return { ...base, status: 'failed', error: failed.error.message, code: failed.error.code };
+    if (m.cancelRequested) return { ...base, status: 'cancelled', error: null, code: null };
+    if (spawnError) return { ...base, status: 'failed', error: `the trainer could not start: ${spawnError.message}`, code: 'unavailable' };
+    return { ...base, status: 'failed', error: describeExit(exit, protocolError, stderr), code: 'internal' };
   };
+  const settleMember = (m: MemberState, exit: TrainerOutcome['exit'], spawnError?: Error) => {
+    if (m.settled) return;
+    m.settled = true;
+    m.resolve(outcomeOf(m, exit, spawnError));
+  };
+  const settleAll = (exit: TrainerOutcome['exit'], spawnError?: Error) => {
+    if (exited) return;
+    exited = true;
+    if (killTimer) clearTimeout(killTimer);
+    for (const m of state.values()) settleMember(m, exit, spawnError);
+  };
+  const unfinished = () => [...state.values()].filter((m) => !m.settled && !m.finished);
+  const armKill = () => {
+    if (killTimer || exited) return;
+    killTimer = setTimeout(() => child.kill('SIGKILL'), grace);
+  };
+
+  for (const runId of runIds) {
+    let resolve!: (o: TrainerOutcome) => void;
+    const done = new Promise<TrainerOutcome>((r) => (resolve = r));
+    const m: MemberState = { lastEpoch: 0, finished: null, cancelRequested: false, settled: false, resolve };
+    state.set(runId, m);
+    members.set(runId, {
+      get pid() {
+        return child.pid;
+      },
+      cancel() {
+        if (m.settled || m.cancelRequested || exited) return;
+        m.cancelRequested = true;
+        child.send(pack ? { type: 'cancel', runId } : { type: 'cancel' });
+        if (unfinished().every((u) => u.cancelRequested)) armKill();
+      },
+      kill() {
+        if (m.settled || exited) return;
+        m.cancelRequested = true;
+        if (unfinished().every((u) => u.cancelRequested)) child.kill('SIGKILL');
+        else child.send({ type: 'cancel', runId });
+      },
+      done,
+    });
+  }
 
   child.onStderr((chunk) => {
     stderr = (stderr + chunk).slice(-STDERR_TAIL);
@@ -146,35 +208,36 @@ export function startTrainer(trial: TrialInput, options: StartTrainerOptions = {
       return;
     }
     const message = parsed.data;
-    if (message.type === 'started') backend = message.backend;
-    if (message.type === 'epoch') lastEpoch = message.metrics.epoch;
-    if (message.type === 'finished') finished = message;
     if (message.type === 'failed') failed = message;
+    else {
+      const m = state.get(message.runId ?? (pack ? '' : runIds[0]!));
+      if (!m) {
+        protocolError = 'the trainer sent a message about a run it was not given';
+        child.kill('SIGKILL');
+        return;
+      }
+      if (message.type === 'started') backend = message.backend;
+      if (message.type === 'epoch') m.lastEpoch = message.metrics.epoch;
+      if (message.type === 'finished') {
+        m.finished = message;
+        // A pack's trial is over as soon as the trainer says so; a single trial's when its process is.
+        if (pack) settleMember(m, null);
+      }
+    }
     options.onMessage?.(message);
   });
-  child.onExit((code, signal) => settle({ code, signal }));
+  child.onExit((code, signal) => settleAll({ code, signal }));
   child.onError((error) => {
     // 'error' without 'exit' means it never ran; with a live process it is a send/kill failure.
-    if (child.pid === undefined) settle(null, error);
+    if (child.pid === undefined) settleAll(null, error);
   });
-  child.send({ type: 'start', trial: trial as Extract<ToTrainer, { type: 'start' }>['trial'] });
+  child.send(start);
 
   return {
     get pid() {
       return child.pid;
     },
-    cancel() {
-      if (settled || cancelRequested) return;
-      cancelRequested = true;
-      child.send({ type: 'cancel' });
-      killTimer = setTimeout(() => child.kill('SIGKILL'), grace);
-    },
-    kill() {
-      if (settled) return;
-      cancelRequested = true;
-      child.kill('SIGKILL');
-    },
-    done,
+    members,
   };
 }
 

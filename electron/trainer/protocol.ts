@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { BackendName, EpochMetrics, Id, ModelSpec, TrainConfig } from '../../shared/domain';
 import { ErrorShape } from '../../shared/errors';
+import { MAX_PACK } from '../../shared/packing';
 
 /** One trial: what a trainer process is asked to run. */
 export const Trial = z.strictObject({
@@ -25,16 +26,25 @@ export type TrialInput = z.input<typeof Trial>;
 /** Main process → trainer. */
 export const ToTrainerMessages = {
   start: { trial: Trial },
-  /** Stop after the current batch; the last checkpoint stays as it is. */
-  cancel: {},
+  /**
+   * Several trials of one model, batch size and data set, trained as one pack (engine/packedTrain.ts).
+   * Every message back about one of them carries its runId.
+   */
+  startPack: { trials: z.array(Trial).min(1).max(MAX_PACK) },
+  /** Stop after the current batch (one trial of a pack when runId is given); the last checkpoint stays as it is. */
+  cancel: { runId: Id.optional() },
 } as const;
 
 export const TrainerFinishStatus = z.enum(['completed', 'diverged', 'cancelled']);
 export type TrainerFinishStatus = z.infer<typeof TrainerFinishStatus>;
 
+/** Which trial of a pack a message is about; absent from a single trial's trainer. */
+const member = { runId: Id.optional() };
+
 /** Trainer → main process. */
 export const FromTrainerMessages = {
   started: {
+    ...member,
     backend: BackendName,
     /** Epochs already done (from a checkpoint); the next epoch is startEpoch + 1. */
     startEpoch: z.number().int().min(0),
@@ -46,12 +56,14 @@ export const FromTrainerMessages = {
     history: z.array(EpochMetrics),
   },
   epoch: {
+    ...member,
     metrics: EpochMetrics,
     /** The epoch's seconds split into training and evaluation. */
     timing: z.strictObject({ trainSeconds: z.number().min(0), evalSeconds: z.number().min(0) }),
   },
-  log: { level: z.enum(['info', 'warn']), message: z.string() },
+  log: { ...member, level: z.enum(['info', 'warn']), message: z.string() },
   finished: {
+    ...member,
     status: TrainerFinishStatus,
     /** For 'diverged': the epoch and what went non-finite. */
     error: z.string().nullable(),

@@ -1,10 +1,11 @@
 /**
- * One trial, as a trainer process runs it: load the stored data set, train, and report through
+ * One trial (or a pack of them), as a trainer process runs it: load the stored data set, train, and report through
  * `send` in protocol messages. Kept apart from the process glue (entry.ts) so it can be called
  * in-process too (tests, a future in-process mode).
  */
 import { ApiError, describeIssues } from '../../shared/errors';
 import { readStoredDataset } from '../datasets/storage';
+import { trainPacked } from '../engine/packedTrain';
 import { train, type TrainHooks } from '../engine/train';
 import { Trial, type FromTrainer, type TrialInput } from './protocol';
 
@@ -35,4 +36,43 @@ export async function runTrial(trialInput: TrialInput, io: TrialIo): Promise<voi
     },
   });
   io.send({ type: 'finished', status: result.status, error: result.error, maxRssBytes: process.resourceUsage().maxRSS * 1024 });
+}
+
+export interface PackIo {
+  send(message: FromTrainer): void;
+  /** True once this trial (or the whole pack) was asked to stop. */
+  shouldStop(runId: string): boolean;
+  onStep?: TrainHooks['onStep'];
+}
+
+/** A pack of trials in one trainer (engine/packedTrain.ts); every message names its trial. */
+export async function runPack(trialInputs: TrialInput[], io: PackIo): Promise<void> {
+  const trials = trialInputs.map((input) => {
+    const parsed = Trial.safeParse(input);
+    if (!parsed.success) throw new ApiError('invalid_argument', `invalid trial: ${describeIssues(parsed.error.issues)}`);
+    return parsed.data;
+  });
+  const first = trials[0]!;
+  if (trials.some((t) => t.datasetDir !== first.datasetDir)) throw new ApiError('invalid_argument', 'the trials of a pack must train on one data set');
+  if (new Set(trials.map((t) => t.runId)).size !== trials.length) throw new ApiError('invalid_argument', 'a pack lists a run twice');
+  const stored = await readStoredDataset(first.datasetDir);
+  const maxRssBytes = () => process.resourceUsage().maxRSS * 1024;
+  await trainPacked({
+    model: first.model,
+    data: { shape: stored.meta.shape, numClasses: stored.meta.numClasses, train: stored.train, test: stored.test },
+    hooks: { onStep: io.onStep },
+    members: trials.map((t) => ({
+      config: t.config,
+      checkpointDir: t.checkpointDir,
+      resume: t.resume,
+      hooks: {
+        onStarted: (info) =>
+          io.send({ type: 'started', runId: t.runId, backend: info.backend, startEpoch: info.startEpoch, totalParams: info.totalParams, history: info.history }),
+        onEpoch: (metrics, timing) => io.send({ type: 'epoch', runId: t.runId, metrics, timing }),
+        onLog: (level, message) => io.send({ type: 'log', runId: t.runId, level, message }),
+        shouldStop: () => io.shouldStop(t.runId),
+        onFinished: (result) => io.send({ type: 'finished', runId: t.runId, status: result.status, error: result.error, maxRssBytes: maxRssBytes() }),
+      },
+    })),
+  });
 }

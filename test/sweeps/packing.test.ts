@@ -1,0 +1,147 @@
+/** Which trials the scheduler packs into one trainer, how many, and when it does not. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openStore, type Store } from '../../electron/store';
+import { EventBus } from '../../electron/service/events';
+import { SweepScheduler, type TrialHandle } from '../../electron/sweeps/scheduler';
+import { SweepSpec, type SweepSpecInput } from '../../shared/domain';
+import { packMemberBytes, packSize, packsByDefault } from '../../shared/packing';
+import { presetModel } from '../../shared/models';
+import { datasetRecord, tempDir, tinyModel } from '../support/fixtures';
+import { FakeExecutor, flush } from './fake-executor';
+
+/** The fake executor, plus packs: each member is an ordinary fake trial; the packs are recorded. */
+class PackingExecutor extends FakeExecutor {
+  readonly packs: string[][] = [];
+  startPack(runs: { runId: string; resume: boolean }[]): Map<string, TrialHandle> {
+    this.packs.push(runs.map((r) => r.runId));
+    return new Map(runs.map((r) => [r.runId, this.start(r.runId, r)]));
+  }
+}
+
+describe('packing in the sweep scheduler', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let store: Store;
+  let exec: PackingExecutor;
+  let scheduler: SweepScheduler;
+  let datasetId: string;
+  let gpu = false;
+  const make = (over: Partial<SweepSpecInput> = {}, options: { packBudgetBytes?: number } = {}) => {
+    scheduler = new SweepScheduler({ store, events: new EventBus(), executor: exec, cores: () => 2, gpu: () => gpu, pollMs: 20, ...options });
+    const spec = SweepSpec.parse({
+      datasetId,
+      model: tinyModel,
+      base: { lr: 0.001, epochs: 2 },
+      axes: { lr: { values: [0.001, 0.01] }, clip: [1, null] },
+      repeats: 2,
+      ...over,
+    });
+    return scheduler.create(spec, { concurrency: 1 });
+  };
+  /** Finishes every running trial, round after round, until the sweep is done. */
+  const drain = async () => {
+    for (let round = 0; exec.running.length && round < 50; round++) {
+      for (const t of exec.running) exec.finish(t.runId);
+      await flush();
+    }
+  };
+
+  beforeEach(() => {
+    dir = tempDir();
+    store = openStore(dir.path);
+    const ds = datasetRecord();
+    store.datasets.insert(ds);
+    datasetId = ds.id;
+    exec = new PackingExecutor(store);
+    gpu = false;
+  });
+  afterEach(async () => {
+    await scheduler.shutdown();
+    store.close();
+    dir.remove();
+  });
+
+  it('CPU backends: no packing unless asked for', async () => {
+    const sweep = make();
+    scheduler.launch(sweep.id);
+    await drain();
+    expect(exec.packs).toEqual([]);
+    expect(exec.started).toHaveLength(8);
+    expect(store.sweeps.get(sweep.id)!.status).toBe('completed');
+  });
+
+  it('--pack 3 on a CPU backend: balanced packs of consecutive trials, one trainer at concurrency 1', async () => {
+    const sweep = make({ pack: 3 });
+    scheduler.launch(sweep.id);
+    await flush();
+    // 8 pending, at most 3 per pack: ceil(8 / ceil(8 / 3)) = 3 now, then 3 of 5, then the last 2.
+    expect(exec.packs.map((p) => p.length)).toEqual([3]);
+    expect(exec.running).toHaveLength(3);
+    await drain();
+    expect(exec.packs.map((p) => p.length)).toEqual([3, 3, 2]);
+    expect(exec.maxRunning).toBe(3); // concurrency counts trainers, each trains its pack
+    const order = new Map(store.sweeps.trials(sweep.id).map((t) => [t.id, t]));
+    expect(exec.packs.flat().every((id) => order.get(id)!.status === 'completed')).toBe(true);
+  });
+
+  it('GPU backends pack automatically, sized by memory; --pack 1 turns it off', async () => {
+    gpu = true;
+    const all = make();
+    scheduler.launch(all.id);
+    await flush();
+    expect(exec.packs.map((p) => p.length)).toEqual([8]);
+    await drain();
+    await scheduler.shutdown();
+
+    // A budget for 3 trials of this model gives balanced packs of at most 3.
+    const member = packMemberBytes(tinyModel, [28, 28, 1], 10, 64);
+    exec = new PackingExecutor(store);
+    const tight = make({}, { packBudgetBytes: 3 * member + 1 });
+    scheduler.launch(tight.id);
+    await drain();
+    expect(exec.packs.map((p) => p.length)).toEqual([3, 3, 2]);
+    await scheduler.shutdown();
+
+    exec = new PackingExecutor(store);
+    const off = make({ pack: 1 });
+    scheduler.launch(off.id);
+    await drain();
+    expect(exec.packs).toEqual([]);
+    expect(exec.started).toHaveLength(8);
+  });
+
+  it('only trials of one model and resume point share a pack', async () => {
+    gpu = true;
+    const sweep = make({ model: presetModel('plain'), axes: { lr: { values: [0.001, 0.01] }, clip: [null], preset: ['plain', 'bn'] }, repeats: 1 });
+    scheduler.launch(sweep.id);
+    await drain();
+    const trials = new Map(store.sweeps.trials(sweep.id).map((t) => [t.id, store.runs.get(t.id)!.model.preset]));
+    expect(exec.packs).toHaveLength(2);
+    for (const pack of exec.packs) expect(new Set(pack.map((id) => trials.get(id))).size).toBe(1);
+  });
+});
+
+describe('pack sizes', () => {
+  it('the cap, the memory budget and balance', () => {
+    expect(packSize({ pending: 18, cap: 16, memberBytes: 1, budgetBytes: 1e9 })).toBe(9);
+    expect(packSize({ pending: 5, cap: 16, memberBytes: 1, budgetBytes: 1e9 })).toBe(5);
+    expect(packSize({ pending: 100, cap: 64, memberBytes: 10, budgetBytes: 45 })).toBe(4);
+    expect(packSize({ pending: 100, cap: 64, memberBytes: 10, budgetBytes: 5 })).toBe(1);
+    expect(packSize({ pending: 200, cap: 200, memberBytes: 1, budgetBytes: 1e9 })).toBe(50); // never above 64: 4 packs of 50
+  });
+
+  it('automatic packing on GPU backends only', () => {
+    expect(packsByDefault('tensorflow-gpu', false)).toBe(true);
+    expect(packsByDefault('auto', true)).toBe(true);
+    expect(packsByDefault('auto', false)).toBe(false);
+    expect(packsByDefault('wasm', true)).toBe(false);
+    expect(packsByDefault('cpu', false)).toBe(false);
+  });
+
+  it('memory per trial grows with the model and the batch', () => {
+    const both = presetModel('both');
+    // 269,322 parameters ×5 floats dominate; activations add per row of the batch and of the eval batch.
+    const bytes = packMemberBytes(both, [28, 28, 1], 10, 64);
+    expect(bytes).toBeGreaterThan(4 * 5 * 269_322);
+    expect(packMemberBytes(both, [28, 28, 1], 10, 128)).toBeGreaterThan(bytes);
+  });
+});

@@ -86,8 +86,10 @@ export interface ImportResult {
 }
 
 export interface RecoverReport {
-  /** Folders removed: unfinished imports and folders no row refers to. */
+  /** Folders removed: unfinished imports, and finished copies of content registered under another id. */
   removed: string[];
+  /** Finished data-set folders (complete meta.json and files) that had no row and were registered again. */
+  registered: string[];
   /** Ids of rows whose folder is missing or damaged (left for the user to delete or re-import). */
   damaged: string[];
 }
@@ -565,7 +567,7 @@ export class DatasetLibrary {
    * still writing them. Reports rows whose folder is missing or damaged.
    */
   async recover(): Promise<RecoverReport> {
-    const report: RecoverReport = { removed: [], damaged: [] };
+    const report: RecoverReport = { removed: [], registered: [], damaged: [] };
     let names: string[];
     try {
       names = (await readdir(this.root, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
@@ -584,7 +586,24 @@ export class DatasetLibrary {
         continue;
       }
       if (await this.ownedByLiveProcess(dir)) continue;
-      if (await this.justCreated(dir)) continue;
+      // Only a .tmp folder can be caught between its mkdir and its .owner file; a data-set folder
+      // arrives by rename, complete, with its .owner inside.
+      if (name.startsWith(TMP_PREFIX) && (await this.justCreated(dir))) continue;
+      if (!name.startsWith(TMP_PREFIX)) {
+        // A finished folder with no row: the database was lost or replaced (a zero-byte or
+        // deleted sweeplab.db), or an import died between its rename and its row. Its meta.json
+        // says everything the row holds, so it is registered again, never deleted.
+        const outcome = await this.reRegister(id, dir);
+        if (outcome === 'registered') {
+          report.registered.push(id);
+          continue;
+        }
+        if (outcome === 'incomplete') {
+          report.damaged.push(id);
+          continue;
+        }
+        // 'duplicate': the same content is registered under another id (the loser of a commit race).
+      }
       await rm(dir, { recursive: true, force: true });
       report.removed.push(name);
     }
@@ -592,6 +611,20 @@ export class DatasetLibrary {
       if (!(await this.intact(dataset))) report.damaged.push(dataset.id);
     }
     return report;
+  }
+
+  private async reRegister(id: string, dir: string): Promise<'registered' | 'duplicate' | 'incomplete'> {
+    let meta: Dataset;
+    try {
+      meta = (await readStoredDataset(dir)).meta;
+    } catch {
+      return 'incomplete';
+    }
+    if (meta.id !== id) return 'incomplete';
+    if (this.records.findByChecksum(meta.checksum)) return 'duplicate';
+    this.records.insert(meta);
+    await this.dropStaleOwner(dir);
+    return 'registered';
   }
 
   /**

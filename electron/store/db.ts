@@ -3,9 +3,10 @@
  * foreign keys on, schema versioned by `PRAGMA user_version` (see migrations.ts).
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { migrate } from './migrations';
+import { ApiError } from '../../shared/errors';
 
 export type Db = Database.Database;
 
@@ -14,10 +15,47 @@ export interface OpenOptions {
   nativeBinding?: string;
 }
 
+/**
+ * A database that SQLite cannot read, or that fails `PRAGMA quick_check`, is not repaired or
+ * replaced silently: a copy is kept beside it (the file and its -wal) and the user gets one line
+ * naming the file and what to do. Data-set folders survive a fresh database (they are registered
+ * again from their meta.json at start).
+ */
+function damaged(file: string, problem: string): ApiError {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const backup = `${file}.damaged-${stamp}`;
+  let kept = '';
+  try {
+    copyFileSync(file, backup);
+    if (existsSync(`${file}-wal`)) copyFileSync(`${file}-wal`, `${backup}-wal`);
+    kept = ` A copy is kept at ${backup}.`;
+  } catch {
+    kept = '';
+  }
+  return new ApiError(
+    'unavailable',
+    `The database ${file} is damaged (${problem}).${kept} Move it away to start with a fresh history (imported data sets are kept), or restore it from a backup.`,
+  );
+}
+
 export function openDatabase(file: string, options: OpenOptions = {}): Db {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const nativeBinding = options.nativeBinding ?? process.env.SWEEPLAB_SQLITE_BINDING;
-  const db = new Database(file, nativeBinding ? { nativeBinding } : {});
+  let db: Db;
+  try {
+    db = new Database(file, nativeBinding ? { nativeBinding } : {});
+  } catch (error) {
+    throw openError(file, error);
+  }
+  try {
+    const check = db.pragma('quick_check', { simple: true });
+    if (check !== 'ok') throw Object.assign(new Error(String(check).split('\n')[0]), { code: 'SQLITE_CORRUPT' });
+  } catch (error) {
+    db.close();
+    const code = (error as { code?: string }).code ?? '';
+    if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') throw damaged(file, (error as Error).message);
+    throw openError(file, error);
+  }
   db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
   // NORMAL is durable across application crashes in WAL mode (only an OS crash can lose the
@@ -26,4 +64,12 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
   db.pragma('busy_timeout = 5000');
   migrate(db);
   return db;
+}
+
+/** SQLite's own errors name neither the file nor the cause: say both, in one line. */
+function openError(file: string, error: unknown): ApiError {
+  const code = (error as { code?: string }).code ?? '';
+  if (code === 'SQLITE_CANTOPEN') return new ApiError('unavailable', `Cannot open the database ${file}: its folder is missing or not readable`);
+  if (code === 'SQLITE_READONLY') return new ApiError('permission_denied', `The database ${file} is read-only`);
+  return new ApiError('unavailable', `Cannot open the database ${file}: ${(error as Error).message}`);
 }

@@ -130,7 +130,7 @@ describe('rename, delete, dirFor', () => {
 });
 
 describe('crash recovery', () => {
-  it('recover() removes unfinished imports and folders without a row, and keeps live ones', async () => {
+  it('recover() removes unfinished imports, keeps live ones and never deletes a finished-looking folder', async () => {
     const kept = await lib.importPaths([mnistLike(src())]);
     mkdirSync(join(datasetsDir(), '.tmp-dead1'));
     writeFileSync(join(datasetsDir(), '.tmp-dead1', 'train-images.u8'), 'partial');
@@ -152,12 +152,31 @@ describe('crash recovery', () => {
       // …while a folder made a moment ago without its .owner yet is another process's import starting.
       mkdirSync(join(datasetsDir(), '.tmp-fresh1'));
       const report = await lib.recover();
-      expect(report.removed.sort()).toEqual(['.tmp-dead1', '.tmp-old1', 'orphan42']);
-      expect(report.damaged).toEqual([]);
-      expect(entries()).toEqual(['.downloads', '.tmp-fresh1', '.tmp-live1', kept.id, 'not an id'].sort());
+      expect(report.removed.sort()).toEqual(['.tmp-dead1', '.tmp-old1']);
+      // A folder named like a data set without a readable meta.json is reported, not deleted.
+      expect(report.damaged).toEqual(['orphan42']);
+      expect(entries()).toEqual(['.downloads', '.tmp-fresh1', '.tmp-live1', kept.id, 'not an id', 'orphan42'].sort());
     } finally {
       sleeper.kill('SIGKILL');
     }
+  });
+
+  it('recover() registers finished data-set folders that lost their rows (a lost database)', async () => {
+    const a = await lib.importPaths([mnistLike(src('a'))]);
+    const fresh = new MemoryDatasetRecords();
+    const again = new DatasetLibrary({ dataDir: dataDir(), records: fresh });
+    const report = await again.recover();
+    expect(report).toMatchObject({ registered: [a.id], removed: [], damaged: [] });
+    expect(fresh.get(a.id)).toEqual(a);
+    expect((await readStoredDataset(again.dirFor(a.id))).meta.checksum).toBe(a.checksum);
+    // A second copy of content already registered (a commit race's loser) is the one thing removed.
+    const { cpSync } = await import('node:fs');
+    cpSync(again.dirFor(a.id), join(datasetsDir(), 'copy12345'), { recursive: true });
+    const meta = JSON.parse(readFileSync(join(datasetsDir(), 'copy12345', 'meta.json'), 'utf8'));
+    writeFileSync(join(datasetsDir(), 'copy12345', 'meta.json'), JSON.stringify({ ...meta, id: 'copy12345' }));
+    const earlier = new Date(Date.now() - 120_000);
+    utimesSync(join(datasetsDir(), 'copy12345'), earlier, earlier);
+    expect(await again.recover()).toMatchObject({ registered: [], removed: ['copy12345'] });
   });
 
   it('an import cancelled while parsing or while storing leaves no row and no files', async () => {
@@ -226,13 +245,15 @@ describe('crash recovery', () => {
     expect(records.list()).toEqual([]);
   });
 
-  it('an import killed after the rename but before its row was inserted is removed by recover()', async () => {
+  it('an import killed after the rename but before its row was inserted is registered by recover()', async () => {
     const left = await killMidway('insert');
     expect(left).toHaveLength(1);
     expect(left[0]).toMatch(/^[0-9a-f]{20}$/);
     expect(existsSync(join(datasetsDir(), left[0]!, 'meta.json'))).toBe(true);
-    expect((await lib.recover()).removed).toEqual(left);
-    expect(entries()).toEqual([]);
+    // Its files are complete (renamed into place only once written): nothing is lost.
+    expect(await lib.recover()).toMatchObject({ registered: left, removed: [] });
+    expect(records.get(left[0]!)).toMatchObject({ id: left[0], counts: { train: expect.any(Number) } });
+    expect(entries()).toEqual(left);
   });
 });
 

@@ -3,9 +3,9 @@
  *
  * Trials of a sweep that differ only in learning rate, clip norm, seed, weight decay or epoch
  * count can be trained as one batched computation (electron/engine/packedTrain.ts). On a GPU
- * that makes a grid cost little more than one trial; on the CPU backends it costs instead (wasm's
- * batched matMul is not XNNPACK's; measured by `npm run bench:pack`), so automatic packing is for
- * GPU backends only and CPU sweeps pack only when the user asks for it (`--pack N`).
+ * that makes a grid cost little more than one trial; on wasm it costs instead (its batched matMul
+ * is not XNNPACK's; measured by `npm run bench:pack`), so wasm sweeps pack only when the user asks
+ * for it (`--pack N`).
  *
  * Pure TypeScript: the scheduler (main process) and the engine both use it.
  */
@@ -24,9 +24,16 @@ export function packKey(model: ModelSpec, config: TrainConfig): string {
   return JSON.stringify({ model, shared });
 }
 
-/** Backends on which one trial leaves the device idle enough that packing pays. */
+/**
+ * Backends where packing pays, so the scheduler packs without being asked: the GPU ones (one small
+ * trial leaves the device idle between kernel launches) and tfjs's plain `cpu` backend, whose
+ * per-op overhead a pack shares (1.28× the trials per hour, bench:pack --quick). Not wasm: its
+ * batched matMul is not XNNPACK's, and a pack trains at about a quarter of the speed there.
+ */
+const PACKING_BACKENDS: readonly string[] = ['tensorflow-gpu', 'webgpu', 'cpu'];
+
 export function packsByDefault(backend: BackendChoice, gpuDetected: boolean): boolean {
-  return backend === 'tensorflow-gpu' || (backend === 'auto' && gpuDetected);
+  return PACKING_BACKENDS.includes(backend) || (backend === 'auto' && gpuDetected);
 }
 
 /**

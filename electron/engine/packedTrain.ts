@@ -471,14 +471,20 @@ function tidyValue<T>(fn: () => T): T {
   return out as T;
 }
 
-/** Per trial: the name of its first parameter or buffer slice holding NaN/Inf, or null. One read. */
+/**
+ * Per trial: the name of its first parameter or buffer slice holding NaN/Inf, or null. One small
+ * read per tensor, not one stacked read: stacking dozens of tensors compiles a shader with more
+ * storage buffers than a WebGPU device allows.
+ */
 function firstNonFinite(net: PackedNetwork): (string | null)[] {
-  const tensors = [...net.params, ...net.buffers];
-  const flags = tf.tidy(() => tf.stack(tensors.map((t) => tf.all(tf.isFinite(t.tensor), t.shape.map((_, i) => i + 1)))));
-  const ok = flags.dataSync();
-  flags.dispose();
-  return Array.from({ length: net.size }, (_, k) => {
-    const bad = tensors.findIndex((_, i) => !ok[i * net.size + k]);
-    return bad < 0 ? null : tensors[bad]!.name;
-  });
+  const out: (string | null)[] = new Array(net.size).fill(null);
+  for (const t of [...net.params, ...net.buffers]) {
+    const flags = tf.tidy(() => tf.all(tf.isFinite(t.tensor), t.shape.map((_, i) => i + 1)));
+    const ok = flags.dataSync();
+    flags.dispose();
+    ok.forEach((v, k) => {
+      if (!v && out[k] === null) out[k] = t.name;
+    });
+  }
+  return out;
 }

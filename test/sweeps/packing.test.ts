@@ -30,7 +30,7 @@ describe('packing in the sweep scheduler', () => {
     const spec = SweepSpec.parse({
       datasetId,
       model: tinyModel,
-      base: { lr: 0.001, epochs: 2 },
+      base: { lr: 0.001, epochs: 2, backend: 'wasm' },
       axes: { lr: { values: [0.001, 0.01] }, clip: [1, null] },
       repeats: 2,
       ...over,
@@ -60,7 +60,7 @@ describe('packing in the sweep scheduler', () => {
     dir.remove();
   });
 
-  it('CPU backends: no packing unless asked for', async () => {
+  it('wasm: no packing unless asked for', async () => {
     const sweep = make();
     scheduler.launch(sweep.id);
     await drain();
@@ -69,7 +69,7 @@ describe('packing in the sweep scheduler', () => {
     expect(store.sweeps.get(sweep.id)!.status).toBe('completed');
   });
 
-  it('--pack 3 on a CPU backend: balanced packs of consecutive trials, one trainer at concurrency 1', async () => {
+  it('--pack 3 on wasm: balanced packs of consecutive trials, one trainer at concurrency 1', async () => {
     const sweep = make({ pack: 3 });
     scheduler.launch(sweep.id);
     await flush();
@@ -85,7 +85,7 @@ describe('packing in the sweep scheduler', () => {
 
   it('GPU backends pack automatically, sized by memory; --pack 1 turns it off', async () => {
     gpu = true;
-    const all = make();
+    const all = make({ base: { lr: 0.001, epochs: 2, backend: 'auto' } });
     scheduler.launch(all.id);
     await flush();
     expect(exec.packs.map((p) => p.length)).toEqual([8]);
@@ -95,14 +95,14 @@ describe('packing in the sweep scheduler', () => {
     // A budget for 3 trials of this model gives balanced packs of at most 3.
     const member = packMemberBytes(tinyModel, [28, 28, 1], 10, 64);
     exec = new PackingExecutor(store);
-    const tight = make({}, { packBudgetBytes: 3 * member + 1 });
+    const tight = make({ base: { lr: 0.001, epochs: 2, backend: 'tensorflow-gpu' } }, { packBudgetBytes: 3 * member + 1 });
     scheduler.launch(tight.id);
     await drain();
     expect(exec.packs.map((p) => p.length)).toEqual([3, 3, 2]);
     await scheduler.shutdown();
 
     exec = new PackingExecutor(store);
-    const off = make({ pack: 1 });
+    const off = make({ base: { lr: 0.001, epochs: 2, backend: 'tensorflow-gpu' }, pack: 1 });
     scheduler.launch(off.id);
     await drain();
     expect(exec.packs).toEqual([]);
@@ -111,7 +111,7 @@ describe('packing in the sweep scheduler', () => {
 
   it('only trials of one model and resume point share a pack', async () => {
     gpu = true;
-    const sweep = make({ model: presetModel('plain'), axes: { lr: { values: [0.001, 0.01] }, clip: [null], preset: ['plain', 'bn'] }, repeats: 1 });
+    const sweep = make({ model: presetModel('plain'), base: { lr: 0.001, epochs: 2, backend: 'auto' }, axes: { lr: { values: [0.001, 0.01] }, clip: [null], preset: ['plain', 'bn'] }, repeats: 1 });
     scheduler.launch(sweep.id);
     await drain();
     const trials = new Map(store.sweeps.trials(sweep.id).map((t) => [t.id, store.runs.get(t.id)!.model.preset]));
@@ -129,12 +129,12 @@ describe('pack sizes', () => {
     expect(packSize({ pending: 200, cap: 200, memberBytes: 1, budgetBytes: 1e9 })).toBe(50); // never above 64: 4 packs of 50
   });
 
-  it('automatic packing on GPU backends only', () => {
+  it('automatic packing on GPU backends and the cpu backend, not wasm', () => {
     expect(packsByDefault('tensorflow-gpu', false)).toBe(true);
     expect(packsByDefault('auto', true)).toBe(true);
     expect(packsByDefault('auto', false)).toBe(false);
     expect(packsByDefault('wasm', true)).toBe(false);
-    expect(packsByDefault('cpu', false)).toBe(false);
+    expect(packsByDefault('cpu', false)).toBe(true); // measured: a pack shares the cpu backend's per-op cost
   });
 
   it('memory per trial grows with the model and the batch', () => {

@@ -102,6 +102,27 @@ export const SubsetSpec = z.strictObject({
 });
 export type SubsetSpec = z.infer<typeof SubsetSpec>;
 
+/**
+ * Where a run's per-epoch validation metrics (valAcc, valLoss) come from, and so where its best
+ * epoch and a sweep's best configuration are selected:
+ * - 'holdout' (the default): a stratified, seeded part of the training split that is never trained
+ *   on. `size` below 1 is a fraction of the training split, 1 or more a sample count (as
+ *   scikit-learn's test_size). The seed is the split's own, not the run's: every trial of a sweep is
+ *   judged on the same validation samples whatever its training seed.
+ * - 'test': the data set's test split, the notebook's practice. Selecting on the test split biases
+ *   the winner's score upward; runs stored before validation splits existed mean this.
+ */
+export const ValidationSpec = z.discriminatedUnion('split', [
+  z.strictObject({
+    split: z.literal('holdout'),
+    size: positive().max(100_000_000).default(0.1),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+  }),
+  z.strictObject({ split: z.literal('test') }),
+]);
+export type ValidationSpec = z.infer<typeof ValidationSpec>;
+export const DEFAULT_VALIDATION: ValidationSpec = { split: 'holdout', size: 0.1, seed: 0 };
+
 export const TrainConfig = z.strictObject({
   optimizer: OptimizerName.default('adamw'),
   lr: positive().max(100),
@@ -122,9 +143,34 @@ export const TrainConfig = z.strictObject({
   /** 'trained': accuracy on the samples trained on; 'full': on the full training split, as the notebook did. */
   trainAccOn: z.enum(['trained', 'full']).default('trained'),
   backend: BackendChoice.default('auto'),
+  validation: ValidationSpec.default(DEFAULT_VALIDATION),
+  /**
+   * Evaluate the test split once, after the last epoch: the test accuracy of a configuration chosen
+   * on validation ("train the selected configuration on the full data"). Needs a 'holdout'
+   * validation: with validation on the test split there is no untouched test left to report.
+   */
+  finalTest: z.boolean().default(false),
 });
 export type TrainConfig = z.infer<typeof TrainConfig>;
 export type TrainConfigInput = z.input<typeof TrainConfig>;
+
+/** True when a config selects on the test split (the notebook's practice, or a run stored before validation splits). */
+export function selectsOnTest(config: Pick<TrainConfig, 'validation'>): boolean {
+  return config.validation.split === 'test';
+}
+
+/**
+ * How many samples of a training split of `count` a holdout validation takes: `size` below 1 is a
+ * fraction, rounded up as scikit-learn's train_test_split does; 1 or more a count. May be out of
+ * range (>= count): callers refuse that.
+ */
+export function validationCount(count: number, spec: Extract<ValidationSpec, { split: 'holdout' }>): number {
+  return spec.size < 1 ? Math.ceil(spec.size * count) : Math.floor(spec.size);
+}
+
+/** Accuracy and mean loss of a trained model on the test split, measured once after training. */
+export const TestResult = z.strictObject({ acc: z.number().min(0).max(1), loss: z.number() });
+export type TestResult = z.infer<typeof TestResult>;
 
 /** The weight decay a config means, with PyTorch's per-optimizer default. */
 export function effectiveWeightDecay(config: Pick<TrainConfig, 'optimizer' | 'weightDecay'>): number {
@@ -178,6 +224,8 @@ export const Run = z.strictObject({
    * included): set when it ran in a pack, null or absent when it trained alone.
    */
   packSize: z.number().int().min(2).nullable().optional(),
+  /** The test split's score after the last epoch, for runs trained with finalTest; null otherwise. */
+  test: TestResult.nullable().optional(),
   sweepId: Id.nullable(),
   cellId: z.string().nullable(),
   epochsDone: z.number().int().min(0),

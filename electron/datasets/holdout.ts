@@ -6,6 +6,8 @@
  * so "the first N samples" still means what it meant in the files.
  */
 import type { SplitData } from './blocks';
+import { type TrainConfig, validationCount } from '../../shared/domain';
+import { ApiError } from '../../shared/errors';
 
 /** The seed of every hold-out. Fixed: the split must not change between imports of the same files. */
 export const HOLD_OUT_SEED = 0x5eed;
@@ -81,4 +83,34 @@ export function takeSamples(split: SplitData, indices: Uint32Array, sampleBytes:
     labels[k] = split.labels[i]!;
   }
   return { count: indices.length, images, labels };
+}
+
+/**
+ * The splits one run sees, from its config's validation spec:
+ * - `train`: what it trains on (the training split less a holdout validation);
+ * - `validation`: what every epoch is evaluated on and selected by (the holdout, or the test split
+ *   for selection on test);
+ * - `test`: the untouched test split, for a score measured once after training (finalTest), or null.
+ * The holdout is the same stratified split as imports use, with the validation spec's own seed, so
+ * all trials of a sweep share it.
+ */
+export function runSplits(
+  stored: { train: SplitData; test: SplitData },
+  config: Pick<TrainConfig, 'validation' | 'finalTest'>,
+  sampleBytes: number,
+): { train: SplitData; validation: SplitData; test: SplitData | null } {
+  if (config.validation.split === 'test') {
+    if (config.finalTest) throw new ApiError('invalid_argument', 'finalTest needs a held-out validation split');
+    return { train: stored.train, validation: stored.test, test: null };
+  }
+  const n = validationCount(stored.train.count, config.validation);
+  if (n < 1 || n >= stored.train.count) {
+    throw new ApiError('invalid_argument', `a validation split of ${config.validation.size} holds out ${n} of ${stored.train.count} training samples; it must leave at least one on each side`);
+  }
+  const split = stratifiedHoldOut(stored.train.labels, n, config.validation.seed);
+  return {
+    train: takeSamples(stored.train, split.train, sampleBytes),
+    validation: takeSamples(stored.train, split.test, sampleBytes),
+    test: config.finalTest ? stored.test : null,
+  };
 }

@@ -12,7 +12,7 @@
  * from Rng streams whose state is checkpointed with the weights after every epoch.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendName, EpochMetrics, ModelSpec, TrainConfig } from '../../shared/domain';
+import type { BackendName, EpochMetrics, ModelSpec, TestResult, TrainConfig } from '../../shared/domain';
 import { ApiError } from '../../shared/errors';
 import { directMemory, initBackend } from './backend';
 import { readCheckpoint, writeCheckpoint, type CheckpointData } from './checkpoint';
@@ -50,6 +50,8 @@ export interface TrainOptions {
   /** Continue from the checkpoint in checkpointDir when there is one. */
   resume?: boolean;
   hooks?: TrainHooks;
+  /** The untouched test split, evaluated once after the last epoch of a completed run (config.finalTest). */
+  finalTest?: ImageSplit | null;
   /** Rows per evaluation batch (default 1024; results do not depend on it). */
   evalBatchSize?: number;
   /** Force the portable tfjs-ops optimizer even where the fused one is available (tests). */
@@ -67,12 +69,18 @@ export interface TrainResult {
   epochs: EpochMetrics[];
   /** Last finished epoch, counting resumed ones. */
   lastEpoch: number;
+  /** The final test score (completed runs given finalTest); null or absent otherwise. */
+  test?: TestResult | null;
 }
 
-/** What must match for a checkpoint to be resumed: the model and every config field but epochs/backend. */
+/**
+ * What must match for a checkpoint to be resumed: the model and every config field but
+ * epochs/backend/finalTest. Validation on the test split is left out so that checkpoints written
+ * before validation splits existed (which meant exactly that) still resume.
+ */
 export function runFingerprint(model: ModelSpec, config: TrainConfig): string {
-  const { epochs: _e, backend: _b, ...rest } = config;
-  return JSON.stringify({ model, config: rest });
+  const { epochs: _e, backend: _b, finalTest: _f, validation, ...rest } = config;
+  return JSON.stringify({ model, config: validation.split === 'test' ? rest : { ...rest, validation } });
 }
 
 export async function train(options: TrainOptions): Promise<TrainResult> {
@@ -253,10 +261,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       lastYield = now();
       if (hooks.shouldStop?.() && epoch < config.epochs) return finish('cancelled', null);
     }
-    return finish('completed', null);
+    const test = options.finalTest ? evaluate(net, options.finalTest, features, null, options.finalTest.count, options.evalBatchSize) : null;
+    if (test) log('info', `test split (measured once, after the last epoch): accuracy ${test.acc.toFixed(4)}, loss ${test.loss.toFixed(4)}`);
+    return finish('completed', null, test);
 
-    function finish(status: TrainStatus, error: string | null): TrainResult {
-      return { status, error, backend, epochs, lastEpoch: startEpoch + epochs.length };
+    function finish(status: TrainStatus, error: string | null, test: TestResult | null = null): TrainResult {
+      return { status, error, backend, epochs, lastEpoch: startEpoch + epochs.length, test };
     }
   } finally {
     optimizer.dispose();

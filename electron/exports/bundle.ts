@@ -14,13 +14,36 @@ import { CellStats } from '../../shared/contract';
 import type { LoadedSubject } from '../reports/subject';
 
 export const BUNDLE_FORMAT = 'sweeplab-export';
-export const BUNDLE_VERSION = 1;
+/** 2: configs carry `validation` (version 1 bundles predate validation splits: upgraded on read). */
+export const BUNDLE_VERSION = 2;
 
 export const BundleRun = z.strictObject({ ...Run.shape, epochs: z.array(EpochMetrics) });
 export type BundleRun = z.infer<typeof BundleRun>;
 
+/**
+ * Version 1 bundles were written before validation splits: every run in them validated (and so
+ * selected) on the test split. Say so in their configs before the current schemas, whose default
+ * is a held-out validation split, read them.
+ */
+function upgradeVersion1(raw: unknown): unknown {
+  const bundle = raw as { version?: unknown; runs?: unknown; sweeps?: unknown };
+  if (!bundle || typeof bundle !== 'object' || bundle.version !== 1) return raw;
+  const mark = (config: unknown) =>
+    config && typeof config === 'object' && !('validation' in config) ? { ...config, validation: { split: 'test' } } : config;
+  const each = (list: unknown, fn: (item: Record<string, unknown>) => unknown) =>
+    Array.isArray(list) ? list.map((item) => (item && typeof item === 'object' ? fn(item as Record<string, unknown>) : item)) : list;
+  return {
+    ...bundle,
+    runs: each(bundle.runs, (run) => ({ ...run, config: mark(run.config) })),
+    sweeps: each(bundle.sweeps, (sweep) => {
+      const spec = sweep.spec as Record<string, unknown> | undefined;
+      return spec && typeof spec === 'object' ? { ...sweep, spec: { ...spec, base: mark(spec.base) } } : sweep;
+    }),
+  };
+}
+
 /** The bundle as read: the header strictly, the payload with the app's own domain schemas. */
-export const ExportBundle = z.object({
+export const ExportBundle = z.preprocess(upgradeVersion1, z.object({
   format: z.literal(BUNDLE_FORMAT),
   version: z.number().int(),
   exportedAt: z.string(),
@@ -29,7 +52,7 @@ export const ExportBundle = z.object({
   sweeps: z.array(Sweep),
   runs: z.array(BundleRun),
   cells: z.array(CellStats).optional(),
-});
+}));
 export type ExportBundle = z.infer<typeof ExportBundle>;
 
 export function buildBundle(subject: LoadedSubject, appVersion: string, now = new Date()): ExportBundle {

@@ -199,6 +199,7 @@ export class RunExecutor implements TrialExecutor {
         events.emit('run.log', { runId, level: 'error', message: message.error.message });
         break;
       case 'finished':
+        if (message.test) this.update(runId, { test: message.test });
         break;
     }
   }

@@ -1,5 +1,6 @@
 import type { Handlers } from './dispatch';
 import type { ServiceContext } from './context';
+import { checkValidation } from './configCheck';
 import { ApiError } from '../../shared/errors';
 import type { Run } from '../../shared/domain';
 
@@ -35,6 +36,7 @@ export function runHandlers(ctx: ServiceContext): Pick<
       const dataset = ctx.store.datasets.get(request.datasetId);
       if (!dataset) throw new ApiError('not_found', `No data set with id ${request.datasetId}`);
       ctx.checkModel(request.model, dataset);
+      checkValidation(request.config, dataset);
       const run = ctx.store.runs.create({ name: request.name, datasetId: dataset.id, model: request.model, config: request.config });
       ctx.events.emit('run.updated', run);
       if (request.start) return ctx.runner.start(run.id);

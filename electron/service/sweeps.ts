@@ -5,6 +5,7 @@
 import type { Handlers } from './dispatch';
 import type { ServiceContext } from './context';
 import type { sweepMethods, SweepDetail } from '../../shared/contract/sweeps';
+import { checkValidation } from './configCheck';
 import { ApiError } from '../../shared/errors';
 import type { SweepScheduler } from '../sweeps/scheduler';
 import { expandCells, type Cell } from '../sweeps/grid';
@@ -79,10 +80,13 @@ export function sweepHandlers(ctx: ServiceContext): Pick<Handlers, keyof typeof 
     'sweeps.plan': ({ spec, concurrency }) => {
       const ds = dataset(spec.datasetId);
       ctx.checkModel(spec.model, ds);
+      checkValidation(spec.base, ds);
       return planSweep(ctx.store, spec, ds, concurrency ?? scheduler().defaultConcurrency(spec));
     },
     'sweeps.create': ({ spec, concurrency, start }) => {
-      ctx.checkModel(spec.model, dataset(spec.datasetId));
+      const ds = dataset(spec.datasetId);
+      ctx.checkModel(spec.model, ds);
+      checkValidation(spec.base, ds);
       const sweep = scheduler().create(spec, { concurrency });
       return start ? scheduler().launch(sweep.id) : sweep;
     },

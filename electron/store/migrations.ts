@@ -4,7 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 
-const migrations: string[] = [
+export const migrations: readonly string[] = [
   // 1: data sets, runs with their epochs, sweeps.
   `
   CREATE TABLE datasets (
@@ -95,6 +95,16 @@ const migrations: string[] = [
   // 5: how many trials a packed trainer trained together with the run (null: trained alone).
   `
   ALTER TABLE runs ADD COLUMN pack_size INTEGER;
+  `,
+  // 6: validation splits. Runs and sweeps stored before them validated (and so selected) on the
+  // test split: say so in their configs, so they keep their meaning now that a config without a
+  // validation field means a held-out one. test_json: {acc, loss} of a run trained with finalTest.
+  `
+  ALTER TABLE runs ADD COLUMN test_json TEXT;
+  UPDATE runs SET config_json = json_set(config_json, '$.validation', json('{"split":"test"}'))
+    WHERE json_extract(config_json, '$.validation') IS NULL;
+  UPDATE sweeps SET spec_json = json_set(spec_json, '$.base.validation', json('{"split":"test"}'))
+    WHERE json_extract(spec_json, '$.base.validation') IS NULL;
   `,
 ];
 

@@ -29,6 +29,7 @@ interface RunRow {
   started_at: string | null;
   finished_at: string | null;
   pruned_json: string | null;
+  test_json: string | null;
 }
 
 interface EpochRow {
@@ -71,6 +72,7 @@ function toRun(row: RunRow): Run {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     pruned: row.pruned_json === null ? null : (JSON.parse(row.pruned_json) as NonNullable<Run['pruned']>),
+    test: row.test_json === null ? null : (JSON.parse(row.test_json) as NonNullable<Run['test']>),
   };
 }
 
@@ -236,6 +238,7 @@ export function runsRepository(db: Db) {
         startedAt: string | null;
         finishedAt: string | null;
         pruned: Run['pruned'];
+        test: Run['test'];
       }>,
     ): Run | null {
       const sets: string[] = [];
@@ -252,6 +255,7 @@ export function runsRepository(db: Db) {
         startedAt: ['started_at', (v: string | null) => v],
         finishedAt: ['finished_at', (v: string | null) => v],
         pruned: ['pruned_json', (v: Run['pruned']) => (v ? JSON.stringify(v) : null)],
+        test: ['test_json', (v: Run['test']) => (v ? JSON.stringify(v) : null)],
       };
       for (const [key, value] of Object.entries(patch)) {
         if (value === undefined) continue;

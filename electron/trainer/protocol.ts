@@ -4,7 +4,7 @@
  * receive: a trainer is a separate program, so nothing it sends is trusted blindly.
  */
 import { z } from 'zod';
-import { BackendName, EpochMetrics, Id, ModelSpec, TrainConfig } from '../../shared/domain';
+import { BackendName, EpochMetrics, Id, ModelSpec, TestResult, TrainConfig } from '../../shared/domain';
 import { ErrorShape } from '../../shared/errors';
 import { MAX_PACK } from '../../shared/packing';
 
@@ -67,6 +67,8 @@ export const FromTrainerMessages = {
     status: TrainerFinishStatus,
     /** For 'diverged': the epoch and what went non-finite. */
     error: z.string().nullable(),
+    /** The test split's score after the last epoch (configs with finalTest that completed); null otherwise. */
+    test: TestResult.nullable().default(null),
     /** The trainer's peak resident memory. */
     maxRssBytes: z.number().min(0),
   },

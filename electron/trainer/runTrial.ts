@@ -4,6 +4,7 @@
  * in-process too (tests, a future in-process mode).
  */
 import { ApiError, describeIssues } from '../../shared/errors';
+import { runSplits } from '../datasets/holdout';
 import { readStoredDataset } from '../datasets/storage';
 import { trainPacked } from '../engine/packedTrain';
 import { train, type TrainHooks } from '../engine/train';
@@ -20,10 +21,14 @@ export async function runTrial(trialInput: TrialInput, io: TrialIo): Promise<voi
   if (!parsed.success) throw new ApiError('invalid_argument', `invalid trial: ${describeIssues(parsed.error.issues)}`);
   const trial = parsed.data;
   const stored = await readStoredDataset(trial.datasetDir);
+  const [h, w, c] = stored.meta.shape;
+  const splits = runSplits(stored, trial.config, h * w * c);
   const result = await train({
     model: trial.model,
     config: trial.config,
-    data: { shape: stored.meta.shape, numClasses: stored.meta.numClasses, train: stored.train, test: stored.test },
+    // The engine evaluates every epoch on `test`: the validation split here.
+    data: { shape: stored.meta.shape, numClasses: stored.meta.numClasses, train: splits.train, test: splits.validation },
+    finalTest: splits.test,
     checkpointDir: trial.checkpointDir,
     resume: trial.resume,
     hooks: {
@@ -35,7 +40,7 @@ export async function runTrial(trialInput: TrialInput, io: TrialIo): Promise<voi
       onStep: io.onStep,
     },
   });
-  io.send({ type: 'finished', status: result.status, error: result.error, maxRssBytes: process.resourceUsage().maxRSS * 1024 });
+  io.send({ type: 'finished', status: result.status, error: result.error, test: result.test ?? null, maxRssBytes: process.resourceUsage().maxRSS * 1024 });
 }
 
 export interface PackIo {

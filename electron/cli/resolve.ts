@@ -6,7 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CliContext } from './index';
-import { ModelSpec, PresetName, type Dataset } from '../../shared/domain';
+import type { Command } from 'commander';
+import { DEFAULT_VALIDATION, ModelSpec, PresetName, type Dataset, type ValidationSpec } from '../../shared/domain';
 import { presetModel, withNumClasses, describeModel } from '../../shared/models';
 import { ApiError, describeIssues } from '../../shared/errors';
 
@@ -56,4 +57,29 @@ export function numberOption(name: string, integer = false) {
     }
     return n;
   };
+}
+
+const DEFAULT_VALIDATION_SIZE = DEFAULT_VALIDATION.split === 'holdout' ? DEFAULT_VALIDATION.size : 0.1;
+
+/** The validation options `train` and `sweep` share. */
+export interface ValidationOptions {
+  valSize: number;
+  valSeed: number;
+  selectOnTest?: boolean;
+}
+
+export function addValidationOptions(command: Command): Command {
+  return command
+    .option('--val-size <x>', 'validation held out of the training split: a fraction below 1, or a sample count', numberOption('--val-size'), DEFAULT_VALIDATION_SIZE)
+    .option('--val-seed <n>', "the validation split's seed (the same for every trial)", numberOption('--val-seed', true), 0)
+    .option('--select-on-test', "validate and select on the test split, as the notebook does (biases the winner's score upward)");
+}
+
+/** The config's validation spec from the options; selection on test is said on stderr, every time. */
+export function validationFromOptions(opts: ValidationOptions): ValidationSpec {
+  if (opts.selectOnTest) {
+    process.stderr.write('warning: --select-on-test: epochs and configurations are chosen on the test split, so their test scores are biased upward; report a held-out test score instead (the default validation split and --final-test)\n');
+    return { split: 'test' };
+  }
+  return { split: 'holdout', size: opts.valSize, seed: opts.valSeed };
 }

@@ -9,7 +9,7 @@
  */
 import type { Command } from 'commander';
 import type { CliContext } from './index';
-import { numberOption, resolveDataset, resolveModel } from './resolve';
+import { addValidationOptions, numberOption, resolveDataset, resolveModel, validationFromOptions, type ValidationOptions } from './resolve';
 import { formatTable, pct, shortDate } from './output';
 import { duration, num, pValue } from '../reports/format';
 import {
@@ -25,7 +25,7 @@ import type { SweepDetail, SweepPlan, SweepStats } from '../../shared/contract/s
 import { ApiError } from '../../shared/errors';
 import { presetModel } from '../../shared/models';
 
-interface SweepOptions {
+interface SweepOptions extends ValidationOptions {
   dataset: string;
   model: string;
   lr?: string;
@@ -75,7 +75,7 @@ export function parseLrRange(raw: string): { min: number; max: number; points: n
 }
 
 export function registerSweep(program: Command, ctx: CliContext): void {
-  const sweep = program
+  const sweep = addValidationOptions(program
     .command('sweep')
     .description('run a learning-rate × clip-norm sweep in the foreground (subcommands: resume, show, list, cancel, pause, rerun-failed)')
     .option('--dataset <id|path>', 'a data-set id or name, or files/folder to import first')
@@ -96,7 +96,7 @@ export function registerSweep(program: Command, ctx: CliContext): void {
     .option('--seed <n>', 'first seed', numberOption('--seed', true), 0)
     .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu', 'auto')
     .option('--train-acc-full', 'train accuracy on the full training split (as the notebook did)')
-    .option('--name <name>', 'sweep name')
+    .option('--name <name>', 'sweep name'))
     .action(async (opts: SweepOptions) => {
       if (!opts.dataset || !opts.model) throw new ApiError('invalid_argument', 'sweep needs --dataset and --model (or a subcommand: resume, show, list, cancel)');
       if (!opts.lr === !opts.lrRange) throw new ApiError('invalid_argument', 'give exactly one of --lr and --lr-range');
@@ -126,6 +126,7 @@ export function registerSweep(program: Command, ctx: CliContext): void {
           subset: opts.subset ? { size: opts.subset, mode: opts.subsetRandom ? 'random' : 'first' } : null,
           backend: backend.data,
           trainAccOn: opts.trainAccFull ? 'full' : 'trained',
+          validation: validationFromOptions(opts),
           ...(decays?.length === 1 ? { weightDecay: decays[0]! } : {}),
           ...(opts.momentum !== undefined ? { momentum: opts.momentum } : {}),
         },

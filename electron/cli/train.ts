@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import type { CliContext } from './index';
-import { numberOption, resolveDataset, resolveModel } from './resolve';
-import { OptimizerName, BackendChoice, type EpochMetrics, type Run, type TrainConfigInput } from '../../shared/domain';
+import { addValidationOptions, numberOption, resolveDataset, resolveModel, validationFromOptions, type ValidationOptions } from './resolve';
+import { OptimizerName, BackendChoice, selectsOnTest, type EpochMetrics, type Run, type TrainConfigInput } from '../../shared/domain';
 import { ApiError } from '../../shared/errors';
 import { formatTable, pct } from './output';
 
 const TERMINAL = new Set(['completed', 'failed', 'diverged', 'cancelled', 'interrupted']);
 
-interface TrainOptions {
+interface TrainOptions extends ValidationOptions {
   dataset: string;
   model: string;
   optimizer: string;
@@ -23,6 +23,7 @@ interface TrainOptions {
   nesterov?: boolean;
   backend: string;
   trainAccFull?: boolean;
+  finalTest?: boolean;
   name?: string;
 }
 
@@ -32,7 +33,7 @@ function bar(fraction: number, width = 24): string {
 }
 
 export function registerTrain(program: Command, ctx: CliContext): void {
-  program
+  addValidationOptions(program
     .command('train')
     .description('train one model and store the run; progress on the terminal, or JSON lines with --json')
     .requiredOption('--dataset <id|path>', 'a data-set id or name, or files/folder to import first')
@@ -50,7 +51,8 @@ export function registerTrain(program: Command, ctx: CliContext): void {
     .option('--nesterov', 'Nesterov momentum')
     .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu', 'auto')
     .option('--train-acc-full', 'train accuracy on the full training split (as the notebook did)')
-    .option('--name <name>', 'run name')
+    .option('--final-test', 'score the test split once after the last epoch (the test accuracy of a configuration chosen on validation)')
+    .option('--name <name>', 'run name'))
     .action(async (opts: TrainOptions) => {
       const optimizer = OptimizerName.safeParse(opts.optimizer);
       if (!optimizer.success) throw new ApiError('invalid_argument', `--optimizer must be one of ${OptimizerName.options.join(', ')}`);
@@ -70,6 +72,8 @@ export function registerTrain(program: Command, ctx: CliContext): void {
         subset: opts.subset ? { size: opts.subset, mode: opts.subsetRandom ? 'random' : 'first' } : null,
         backend: backend.data,
         trainAccOn: opts.trainAccFull ? 'full' : 'trained',
+        validation: validationFromOptions(opts),
+        finalTest: Boolean(opts.finalTest),
         ...(opts.weightDecay !== undefined ? { weightDecay: opts.weightDecay } : {}),
         ...(opts.momentum !== undefined ? { momentum: opts.momentum } : {}),
         ...(opts.nesterov ? { nesterov: true } : {}),
@@ -125,12 +129,14 @@ export function registerTrain(program: Command, ctx: CliContext): void {
       if (tty) process.stdout.write('\n');
       if (json) {
         process.stdout.write(
-          `${JSON.stringify({ runId: run.id, status: run.status, bestValAcc: run.bestValAcc, bestEpoch: run.bestEpoch, backend: run.backend, error: run.error })}\n`,
+          `${JSON.stringify({ runId: run.id, status: run.status, validation: run.config.validation, bestValAcc: run.bestValAcc, bestEpoch: run.bestEpoch, testAcc: run.test?.acc ?? null, testLoss: run.test?.loss ?? null, backend: run.backend, error: run.error })}\n`,
         );
       } else {
+        const onTest = selectsOnTest(run.config);
         process.stdout.write(
-          `${formatTable(['run', 'status', 'best val acc', 'best epoch', 'backend'], [[run.id, run.status, pct(run.bestValAcc), run.bestEpoch, run.backend]])}\n`,
+          `${formatTable(['run', 'status', onTest ? 'best test acc (selected on test)' : 'best val acc', 'best epoch', 'backend'], [[run.id, run.status, pct(run.bestValAcc), run.bestEpoch, run.backend]])}\n`,
         );
+        if (run.test) process.stdout.write(`test accuracy (the test split, scored once after the last epoch): ${pct(run.test.acc)}\n`);
         if (run.error) process.stdout.write(`${run.error}\n`);
       }
       if (run.status === 'failed' || run.status === 'cancelled') process.exitCode = 1;

@@ -168,6 +168,13 @@ export function validationCount(count: number, spec: Extract<ValidationSpec, { s
   return spec.size < 1 ? Math.ceil(spec.size * count) : Math.floor(spec.size);
 }
 
+/** One line for headings and reports: where a run's validation numbers come from. */
+export function describeValidation(validation: ValidationSpec): string {
+  if (validation.split === 'test') return 'validated and selected on the test split (the notebook\'s practice: its best scores are biased upward)';
+  const size = validation.size < 1 ? `${+(validation.size * 100).toFixed(2)}%` : `${validation.size} samples`;
+  return `validation: ${size} of the training split held out (seed ${validation.seed})`;
+}
+
 /** Accuracy and mean loss of a trained model on the test split, measured once after training. */
 export const TestResult = z.strictObject({ acc: z.number().min(0).max(1), loss: z.number() });
 export type TestResult = z.infer<typeof TestResult>;

@@ -139,7 +139,16 @@ describe('data exports', () => {
     const result = exportData(h.store, request({ subject: { sweepId: h.sweepId }, format: 'json' }), '1.2.3');
     expect(result.fileName).toBe('KMNIST-lr-clip.sweeplab.json');
     const bundle = ExportBundle.parse(JSON.parse(Buffer.from(result.base64!, 'base64').toString('utf8')));
-    expect(bundle).toMatchObject({ format: 'sweeplab-export', version: 1, app: { name: 'Sweeplab', version: '1.2.3' } });
+    expect(bundle).toMatchObject({ format: 'sweeplab-export', version: 2, app: { name: 'Sweeplab', version: '1.2.3' } });
+    expect(bundle.runs[0]!.config.validation).toEqual({ split: 'holdout', size: 0.1, seed: 0 });
+    // A version 1 bundle predates validation splits: its runs and sweeps read as validated on test.
+    const v1 = JSON.parse(Buffer.from(result.base64!, 'base64').toString('utf8'));
+    v1.version = 1;
+    for (const r of v1.runs) delete r.config.validation;
+    for (const s of v1.sweeps) delete s.spec.base.validation;
+    const old = ExportBundle.parse(v1);
+    expect(old.runs.every((r) => r.config.validation.split === 'test')).toBe(true);
+    expect(old.sweeps[0]!.spec.base.validation).toEqual({ split: 'test' });
     expect(bundle.datasets).toEqual([h.dataset]);
     expect(bundle.sweeps.map((s) => s.id)).toEqual([h.sweepId]);
     expect(bundle.runs).toHaveLength(72);

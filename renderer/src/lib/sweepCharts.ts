@@ -288,7 +288,9 @@ export function bestConfig(detail: Pick<SweepDetail, 'stats'>, metric: CellMetri
 
 /**
  * "Train this config on the full data": the cell's hyperparameters on the sweep's model and base
- * config, without the subset, as one stand-alone run.
+ * config, without the subset, as one stand-alone run. It keeps the sweep's validation split (its
+ * curves stay comparable) and scores the untouched test split once at the end (finalTest): the test
+ * accuracy of the selected configuration. A sweep that selected on test has no untouched test left.
  */
 export function fullDataRun(
   sweep: Pick<SweepDetail, 'name' | 'datasetId' | 'spec'>,
@@ -301,6 +303,7 @@ export function fullDataRun(
     lr: cell.lr,
     clipNorm: cell.clip,
     subset: null,
+    finalTest: base.validation.split === 'holdout',
     ...(cell.batchSize !== undefined ? { batchSize: cell.batchSize } : {}),
     ...(cell.optimizer !== undefined ? { optimizer: cell.optimizer } : {}),
     ...(cell.weightDecay !== undefined ? { weightDecay: cell.weightDecay } : {}),

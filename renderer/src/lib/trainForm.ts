@@ -22,6 +22,12 @@ export interface TrainForm {
   /** '' = all training data; else the first N samples. */
   subset: string;
   backend: BackendChoice;
+  /** Validation held out of the training split: a fraction below 1, or a count. */
+  valSize: string;
+  /** Validate and select on the test split instead (the notebook's practice; warned). */
+  selectOnTest: boolean;
+  /** Score the test split once after the last epoch (a run of a configuration chosen on validation). */
+  finalTest: boolean;
   // Sweep only
   lrMode: 'range' | 'list';
   lrMin: string;
@@ -49,6 +55,9 @@ export function defaultForm(): TrainForm {
     seed: '0',
     subset: '10000',
     backend: 'auto',
+    valSize: '0.1',
+    selectOnTest: false,
+    finalTest: false,
     lrMode: 'list',
     lrMin: '0.0005',
     lrMax: '0.1',
@@ -70,6 +79,8 @@ const CONFIG_FIELDS: Record<string, keyof TrainForm> = {
   seed: 'seed',
   'subset.size': 'subset',
   optimizer: 'optimizer',
+  'validation.size': 'valSize',
+  finalTest: 'finalTest',
 };
 
 function configInput(form: TrainForm, forSweep: boolean): TrainConfigInput {
@@ -85,6 +96,8 @@ function configInput(form: TrainForm, forSweep: boolean): TrainConfigInput {
     ...(wd !== undefined ? { weightDecay: wd } : {}),
     subset: subset === undefined ? null : { size: subset, mode: 'first' },
     backend: form.backend,
+    validation: form.selectOnTest ? { split: 'test' } : { split: 'holdout', size: numberField(form.valSize) as number, seed: 0 },
+    finalTest: !forSweep && !form.selectOnTest && form.finalTest,
   };
 }
 
@@ -107,6 +120,7 @@ export function runRequest(form: TrainForm, model: ModelSpec | null): { errors: 
   if (!form.datasetId) errors.datasetId = 'pick a data set';
   if (!model) errors.model = 'pick a model';
   for (const key of ['lr', 'batchSize', 'epochs', 'seed'] as const) if (!form[key].trim()) errors[key] = 'required';
+  if (!form.selectOnTest && !form.valSize.trim()) errors.valSize = 'required';
   return { errors, config };
 }
 

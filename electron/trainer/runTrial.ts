@@ -60,11 +60,19 @@ export async function runPack(trialInputs: TrialInput[], io: PackIo): Promise<vo
   const first = trials[0]!;
   if (trials.some((t) => t.datasetDir !== first.datasetDir)) throw new ApiError('invalid_argument', 'the trials of a pack must train on one data set');
   if (new Set(trials.map((t) => t.runId)).size !== trials.length) throw new ApiError('invalid_argument', 'a pack lists a run twice');
+  // One data layout for the whole pack: its members must share the validation split (a sweep's
+  // trials do: it comes from the base config); a final test score is a single run's business.
+  const validation = JSON.stringify(first.config.validation);
+  if (trials.some((t) => JSON.stringify(t.config.validation) !== validation)) throw new ApiError('invalid_argument', 'the trials of a pack must share one validation split');
+  if (trials.some((t) => t.config.finalTest)) throw new ApiError('invalid_argument', 'runs with a final test score train alone, not in a pack');
   const stored = await readStoredDataset(first.datasetDir);
+  const [h, w, c] = stored.meta.shape;
+  const splits = runSplits(stored, first.config, h * w * c);
   const maxRssBytes = () => process.resourceUsage().maxRSS * 1024;
   await trainPacked({
     model: first.model,
-    data: { shape: stored.meta.shape, numClasses: stored.meta.numClasses, train: stored.train, test: stored.test },
+    // The engine evaluates every epoch on `test`: the validation split here.
+    data: { shape: stored.meta.shape, numClasses: stored.meta.numClasses, train: splits.train, test: splits.validation },
     hooks: { onStep: io.onStep },
     members: trials.map((t) => ({
       config: t.config,

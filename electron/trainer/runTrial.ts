@@ -84,7 +84,7 @@ export async function runPack(trialInputs: TrialInput[], io: PackIo): Promise<vo
         onEpoch: (metrics, timing) => io.send({ type: 'epoch', runId: t.runId, metrics, timing }),
         onLog: (level, message) => io.send({ type: 'log', runId: t.runId, level, message }),
         shouldStop: () => io.shouldStop(t.runId),
-        onFinished: (result) => io.send({ type: 'finished', runId: t.runId, status: result.status, error: result.error, maxRssBytes: maxRssBytes() }),
+        onFinished: (result) => io.send({ type: 'finished', runId: t.runId, status: result.status, error: result.error, test: null, maxRssBytes: maxRssBytes() }),
       },
     })),
   });

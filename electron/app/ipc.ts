@@ -2,15 +2,29 @@
  * Binds the contract to Electron IPC: one `ipcMain.handle` per method, generated from the contract
  * (no per-method glue), and every service event forwarded to the window.
  */
-import type { IpcMain, WebContents } from 'electron';
+import type { IpcMain, WebContents, WebFrameMain } from 'electron';
 import { callChannel, eventChannel, methodNames } from '../../shared/contract';
 import type { Service } from '../service';
 import type { EventBus } from '../service/events';
 
-export function bindIpc(ipcMain: IpcMain, service: Service, events: EventBus, target: () => WebContents | null): () => void {
+/**
+ * `trusted` decides from the sending frame (Electron's security checklist: validate the sender of
+ * every IPC message): a subframe or a page that navigated elsewhere gets 'permission_denied'.
+ */
+export function bindIpc(
+  ipcMain: IpcMain,
+  service: Service,
+  events: EventBus,
+  target: () => WebContents | null,
+  trusted: (frame: WebFrameMain | null) => boolean,
+): () => void {
   for (const method of methodNames) {
     // Results travel as {ok, value} | {ok: false, error}: Electron would flatten a thrown error to a string.
-    ipcMain.handle(callChannel(method), (_event, payload: unknown) => service.dispatch(method, payload));
+    ipcMain.handle(callChannel(method), (event, payload: unknown) =>
+      trusted(event.senderFrame)
+        ? service.dispatch(method, payload)
+        : { ok: false, error: { code: 'permission_denied', message: 'IPC from a frame that is not the app' } },
+    );
   }
   const unsubscribe = events.onAny((event, payload) => {
     const contents = target();

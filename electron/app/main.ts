@@ -3,7 +3,7 @@
  * no navigation, no new windows), the contract bound to IPC, the back end from createRuntime.
  * Thin by design: no domain logic here.
  */
-import { app, BrowserWindow, ipcMain, Menu, Notification, screen, session, shell } from 'electron';
+import { app, BrowserWindow, ipcMain, Menu, Notification, screen, session, shell, type WebFrameMain } from 'electron';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRuntime, type Runtime } from '../runtime';
@@ -13,6 +13,22 @@ import { appRoot } from '../paths';
 import { buildMenu } from './menu';
 import { loadWindowState, trackWindowState } from './window-state';
 import { utilityForkTrainer } from './utility-trainer';
+import { APP_ORIGIN, handleAppScheme, registerAppScheme } from './protocol';
+
+/**
+ * The development server's URL (electron-vite's HMR), honoured only in an unpackaged app: a
+ * packaged one never loads its UI from an address an environment variable names.
+ */
+const devUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
+const rendererDir = join(import.meta.dirname, '../renderer');
+
+/** IPC is answered only for the app's own top-level page, never for a subframe or another origin. */
+function trustedSender(frame: WebFrameMain | null): boolean {
+  const main = window?.webContents.mainFrame;
+  if (!frame || !main || frame.parent !== null || frame.processId !== main.processId || frame.routingId !== main.routingId) return false;
+  const origin = new URL(frame.url).origin;
+  return origin === APP_ORIGIN || (devUrl !== undefined && origin === new URL(devUrl).origin);
+}
 
 let runtime: Runtime | null = null;
 let window: BrowserWindow | null = null;
@@ -52,8 +68,7 @@ function createWindow(dataDir: string): BrowserWindow {
     if (url.startsWith('https://')) void shell.openExternal(url);
     return { action: 'deny' };
   });
-  if (process.env.ELECTRON_RENDERER_URL) void win.loadURL(process.env.ELECTRON_RENDERER_URL);
-  else void win.loadFile(join(import.meta.dirname, '../renderer/index.html'));
+  void win.loadURL(devUrl ?? `${APP_ORIGIN}/index.html`);
   return win;
 }
 
@@ -63,12 +78,17 @@ async function start(): Promise<void> {
   const devBinding = join(appRoot(), '.native', 'electron', 'better_sqlite3.node');
   if (!app.isPackaged && !process.env.SWEEPLAB_SQLITE_BINDING && existsSync(devBinding)) process.env.SWEEPLAB_SQLITE_BINDING = devBinding;
 
+  registerAppScheme();
   await app.whenReady();
-  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
-    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
-  });
+  handleAppScheme(rendererDir);
+  // The development server's responses get the CSP as a header (the app:// ones carry their own).
+  if (devUrl) {
+    session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+      callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
+    });
+  }
   runtime = await createRuntime({ dataDir: dataDirFromArgs(), transport: 'electron', fork: utilityForkTrainer() });
-  bindIpc(ipcMain, runtime.service, runtime.events, () => window?.webContents ?? null);
+  bindIpc(ipcMain, runtime.service, runtime.events, () => window?.webContents ?? null, trustedSender);
   Menu.setApplicationMenu(buildMenu(() => window));
   notifyWhenSweepsEnd(runtime);
   const open = () => {

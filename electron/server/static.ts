@@ -16,8 +16,16 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json',
 };
 
+/**
+ * Browser mode: the page talks only to its own origin (fetch and the WebSocket; CSP 3's 'self'
+ * covers ws: on the same host and port), so no other ws: or wss: host is allowed.
+ */
 export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/** The desktop app talks to the main process over IPC only: no network connections at all. */
+export const DESKTOP_CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** Serves the built renderer; unknown paths get index.html (client-side routes). */
 export function serveStatic(root: string, pathname: string, res: ServerResponse): void {

@@ -130,9 +130,13 @@ export async function readCsv(probe: FileProbe, options: ReadOptions = {}): Prom
     state = 0;
   };
 
+  // A UTF-8 byte-order mark (Excel writes one) is not part of the first cell.
+  let start = probe.head[0] === 0xef && probe.head[1] === 0xbb && probe.head[2] === 0xbf ? 3 : 0;
   for await (const chunk of readChunks(probe, options)) {
     const n = chunk.length;
-    for (let i = 0; i < n; i++) {
+    const from = start;
+    start = 0;
+    for (let i = from; i < n; i++) {
       const b = chunk[i]!;
       if (skipping) {
         if (b === LF) {

@@ -180,6 +180,10 @@ function detect(probe: FileProbe): Format {
   if (IMAGE_EXTENSIONS.has(extname(path).toLowerCase())) {
     throw badData(path, 'is a single image; import the folder that holds one sub-folder of images per class');
   }
+  // UTF-16 text (a spreadsheet's "Unicode text" export) is CSV in the wrong encoding: say so.
+  if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) {
+    throw badData(path, `is UTF-16 text (${head[0] === 0xff ? 'little' : 'big'}-endian); save it as UTF-8 CSV and import that`);
+  }
   if (looksCsv(head) || /\.csv$/i.test(stem(path) + extname(path))) return 'csv';
   throw badData(path, `not a known format (IDX, .npy, .npz, CSV or a folder of images); it starts with ${hex(head.subarray(0, 8))}`);
 }
@@ -402,5 +406,9 @@ function checkLabels(parts: Part[], classNames: string[] | null): { numClasses: 
     return { numClasses: classNames.length, classNames };
   }
   if (max === 0) throw badData(parts[0]!.labelsDisplay, 'every label is 0; a classifier needs at least two classes');
+  // Labels 0…max with only one of them used ("all 3s") would train to 100 % on nothing.
+  const seen = new Set<number>();
+  for (const p of parts) for (const label of p.labels.data) if (seen.add(label).size > 1) break;
+  if (seen.size < 2) throw badData(parts[0]!.labelsDisplay, `every label is ${max}; a classifier needs at least two classes`);
   return { numClasses: max + 1, classNames: null };
 }

@@ -1,0 +1,39 @@
+/** Import validation: one class, a UTF-8 BOM, UTF-16 text. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { parsePaths } from '../../electron/datasets/parse';
+import { csvText, expectApiError, makeImages, tempDir, write, writeIdxPair } from './helpers';
+
+let dir: ReturnType<typeof tempDir>;
+beforeEach(() => (dir = tempDir()));
+afterEach(() => dir.remove());
+
+describe('import validation', () => {
+  it('refuses labels that are all one class, in CSV and IDX alike', async () => {
+    const threes = Uint8Array.from({ length: 40 }, () => 3);
+    const csv = write(join(dir.path, 'one.csv'), csvText(threes, makeImages(threes, 4, 4)));
+    await expectApiError(parsePaths([csv]), 'bad_data', /every label is 3; a classifier needs at least two classes/);
+    const idx = join(dir.path, 'idx');
+    writeIdxPair(idx, { images: 'train-images-idx3-ubyte', labels: 'train-labels-idx1-ubyte' }, threes);
+    await expectApiError(parsePaths([idx]), 'bad_data', /every label is 3/);
+  });
+
+  it('reads a CSV that starts with a UTF-8 byte-order mark, with or without a header', async () => {
+    const labels = Uint8Array.from({ length: 30 }, (_, i) => i % 3);
+    const images = makeImages(labels, 4, 4);
+    for (const header of [false, true]) {
+      const path = write(join(dir.path, `bom-${header}.csv`), `\uFEFF${csvText(labels, images, { header })}`);
+      const parsed = await parsePaths([path]);
+      expect(parsed.numClasses).toBe(3);
+      expect([...parsed.train.labels]).toEqual([...labels]);
+      expect(Buffer.from(parsed.train.images).equals(Buffer.from(images))).toBe(true);
+    }
+  });
+
+  it('names the encoding of a UTF-16 CSV', async () => {
+    const labels = Uint8Array.from({ length: 10 }, (_, i) => i % 2);
+    const text = csvText(labels, makeImages(labels, 2, 2));
+    const le = write(join(dir.path, 'le.csv'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+    await expectApiError(parsePaths([le]), 'bad_data', /is UTF-16 text \(little-endian\); save it as UTF-8 CSV/);
+  });
+});

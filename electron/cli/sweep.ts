@@ -299,7 +299,8 @@ async function follow(
     if (json) process.stdout.write(`${JSON.stringify({ type: 'trial', ...end })}\n`);
     else
       out(
-        `[${current.trials.done + (run.status === 'completed' || run.status === 'diverged' ? 1 : 0)}/${current.trials.total}] ${row.label}, seed ${t.seed}: ${run.status}` +
+        // Counted here, not from the last sweep.updated: a pack's trials end together, before it comes.
+        `[${[...trials.values()].filter((x) => ['completed', 'diverged', 'pruned'].includes(x.status)).length}/${current.trials.total}] ${row.label}, seed ${t.seed}: ${run.status}` +
           (run.lastValAcc !== null ? `, val ${pct(run.lastValAcc)} (best ${pct(run.bestValAcc)} @ ${run.bestEpoch})` : '') +
           (run.packSize ? ` [pack of ${run.packSize}]` : '') +
           (run.error ? ` — ${run.error}` : ''),

@@ -112,9 +112,9 @@ export function importBundle(store: Store, bundle: ExportBundle): ImportOutcome 
   );
   const insertRun = db.prepare(
     `INSERT INTO runs (id, name, dataset_id, sweep_id, cell_id, model_json, config_json, lr, clip_norm, optimizer, preset, seed,
-       status, error, backend, starred, tags_json, notes, created_at, started_at, finished_at)
+       status, error, backend, pack_size, starred, tags_json, notes, created_at, started_at, finished_at)
      VALUES (@id, @name, @dataset_id, @sweep_id, @cell_id, @model_json, @config_json, @lr, @clip_norm, @optimizer, @preset, @seed,
-       @status, @error, @backend, @starred, @tags_json, @notes, @created_at, @started_at, @finished_at)`,
+       @status, @error, @backend, @pack_size, @starred, @tags_json, @notes, @created_at, @started_at, @finished_at)`,
   );
 
   const bundleDatasets = new Map(bundle.datasets.map((d) => [d.id, d]));
@@ -256,6 +256,7 @@ export function importBundle(store: Store, bundle: ExportBundle): ImportOutcome 
         status: live ? 'interrupted' : run.status,
         error: live ? 'still training on the machine it was exported from' : run.error,
         backend: run.backend,
+        pack_size: run.packSize ?? null,
         starred: run.starred ? 1 : 0,
         tags_json: JSON.stringify(run.tags),
         notes: run.notes,

@@ -22,7 +22,7 @@ export interface Table {
 export function runsTable(subject: LoadedSubject): Table {
   const columns = [
     'run_id', 'name', 'status', 'error', 'dataset', 'dataset_checksum', 'model', 'parameters', 'optimizer', 'lr', 'clip_norm',
-    'batch_size', 'epochs', 'seed', 'weight_decay', 'subset_size', 'backend', 'sweep_id', 'cell_id', 'epochs_done',
+    'batch_size', 'epochs', 'seed', 'weight_decay', 'subset_size', 'backend', 'pack_size', 'sweep_id', 'cell_id', 'epochs_done',
     'best_val_acc', 'best_epoch', 'final_val_acc', 'final_train_acc', 'final_loss', 'final_val_loss', 'train_seconds',
     'created_at', 'started_at', 'finished_at', 'starred', 'tags', 'notes',
   ];
@@ -33,7 +33,7 @@ export function runsTable(subject: LoadedSubject): Table {
     return [
       run.id, run.name, run.status, run.error, dataset?.name ?? run.datasetName, dataset?.checksum ?? null, run.model.preset ?? 'custom',
       parameterCount(run.model, dataset), c.optimizer, c.lr, c.clipNorm, c.batchSize, c.epochs, c.seed, effectiveWeightDecay(c),
-      c.subset?.size ?? null, run.backend, run.sweepId, run.cellId, run.epochsDone, run.bestValAcc, run.bestEpoch, last?.valAcc ?? null,
+      c.subset?.size ?? null, run.backend, run.packSize ?? null, run.sweepId, run.cellId, run.epochsDone, run.bestValAcc, run.bestEpoch, last?.valAcc ?? null,
       last?.trainAcc ?? null, last?.loss ?? null, last?.valLoss ?? null, epochs.reduce((s, e) => s + e.seconds, 0),
       run.createdAt, run.startedAt, run.finishedAt, run.starred, run.tags.join(';'), run.notes,
     ];

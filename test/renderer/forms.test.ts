@@ -42,6 +42,15 @@ describe('train form', () => {
     expect(range.errors).toMatchObject({ lrMax: 'must not be below the minimum', lrPoints: 'a whole number from 1 to 200' });
   });
 
+  it('pack size: empty is automatic (no field in the spec), N caps it, 1 turns packing off', () => {
+    expect(sweepRequest({ ...defaultForm(), datasetId: 'd1' }, model).spec).not.toHaveProperty('pack');
+    expect(sweepRequest({ ...defaultForm(), datasetId: 'd1', pack: '6' }, model).spec!.pack).toBe(6);
+    expect(sweepRequest({ ...defaultForm(), datasetId: 'd1', pack: '1' }, model).spec!.pack).toBe(1);
+    const bad = sweepRequest({ ...defaultForm(), datasetId: 'd1', pack: '0.5' }, model);
+    expect(bad.spec).toBeNull();
+    expect(bad.errors).toEqual({ pack: 'empty (automatic) or a whole number from 1 to 64' });
+  });
+
   it('maps zod issues to fields', () => {
     expect(fieldErrors(TrainConfig, { lr: -1, epochs: 0 })).toEqual({ lr: 'must be greater than 0', epochs: 'must be at least 1' });
     expect(fieldErrors(TrainConfig, { lr: 0.1 })).toEqual({});

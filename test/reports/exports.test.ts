@@ -59,6 +59,7 @@ describe('data exports', () => {
     h = makeHistory();
     // A name and notes that need quoting.
     h.store.runs.update(h.runs[2]!.id, { name: 'shl, "narrow" run', notes: 'line one\nline two, with a comma' });
+    h.store.runs.update(h.runs[1]!.id, { packSize: 4 });
   });
   afterAll(() => h.close());
 
@@ -82,6 +83,7 @@ describe('data exports', () => {
       expect(Number(row.final_loss)).toBe(epochs[epochs.length - 1]!.loss);
       expect(row.weight_decay).toBe('0.01');
       expect(row.backend).toBe('wasm');
+      expect(row.pack_size).toBe(run.packSize ? String(run.packSize) : '');
       expect(row.sweep_id).toBe('');
     }
     expect(rows.find((r) => r.run_id === h.runs[0]!.id)!.parameters).toBe('270346');
@@ -165,6 +167,9 @@ describe('importing a JSON export into another Sweeplab', () => {
   let bundlePath: string;
   beforeAll(() => {
     source = makeHistory();
+    // A run trained in a pack keeps saying so through export and import.
+    source.store.runs.update(source.runs[0]!.id, { packSize: 6 });
+    source.runs[0] = source.store.runs.get(source.runs[0]!.id)!;
     bundlePath = join(source.dataDir, 'history.sweeplab.json');
     const sweep = exportData(source.store, request({ subject: { sweepId: source.sweepId }, format: 'json' }), '1.0.0');
     const runs = exportData(source.store, request({ subject: { runIds: source.runs.map((r) => r.id) }, format: 'json' }), '1.0.0');
@@ -190,6 +195,7 @@ describe('importing a JSON export into another Sweeplab', () => {
       for (const original of source.runs) {
         const copy = store.runs.get(original.id)!;
         expect({ ...copy, datasetId: original.datasetId }).toEqual(original);
+        if (original === source.runs[0]) expect(copy.packSize).toBe(6);
         expect(store.runs.epochs(copy.id)).toEqual(source.store.runs.epochs(original.id));
       }
       const sweep = store.sweeps.get(source.sweepId)!;

@@ -37,6 +37,8 @@ export interface TrainForm {
   clipList: string;
   repeats: string;
   concurrency: string;
+  /** Most trials one trainer trains together: '' = automatic, '1' = never pack. */
+  pack: string;
 }
 
 /** The notebook's sweep: lr 5e-4 … 0.1, clip 0.1 … 3, 16 epochs on a 10k subset. */
@@ -66,6 +68,7 @@ export function defaultForm(): TrainForm {
     clipList: '0.1, 0.5, 1, 1.5, 2, 2.5, 3',
     repeats: '3',
     concurrency: '2',
+    pack: '',
   };
 }
 
@@ -155,6 +158,8 @@ export function sweepRequest(form: TrainForm, model: ModelSpec | null): { errors
   const repeats = numberField(form.repeats);
   const concurrency = numberField(form.concurrency);
   if (!(concurrency! >= 1 && concurrency! <= 64 && Number.isInteger(concurrency))) errors.concurrency = 'a whole number from 1 to 64';
+  const pack = form.pack.trim() ? numberField(form.pack) : undefined;
+  if (pack !== undefined && !(pack! >= 1 && pack! <= 64 && Number.isInteger(pack))) errors.pack = 'empty (automatic) or a whole number from 1 to 64';
   const base = configInput(form, true);
   Object.assign(errors, mapErrors(fieldErrors(TrainConfig, base), ''));
   if (!form.datasetId) errors.datasetId = 'pick a data set';
@@ -166,6 +171,7 @@ export function sweepRequest(form: TrainForm, model: ModelSpec | null): { errors
     base,
     axes: { lr: lrAxis, clip: clips },
     repeats: repeats as number,
+    ...(pack !== undefined && !errors.pack ? { pack: pack as number } : {}),
   };
   const specErrors = fieldErrors(SweepSpec, spec);
   if (specErrors.repeats) errors.repeats = specErrors.repeats;

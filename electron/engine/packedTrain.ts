@@ -18,6 +18,7 @@ import { packKey } from '../../shared/packing';
 import { directMemory, initBackend } from './backend';
 import { readCheckpoint, writeCheckpoint, type CheckpointData } from './checkpoint';
 import { featuresOf, fillBatch, trainingIndices, validateData, type ImageSplit, type TrainingData } from './data';
+import { chanceAccuracy, explosion } from './divergence';
 import { makeUploader } from './model';
 import { initialValues, PackedNetwork, type MemberValues } from './packedModel';
 import { PackedOptimizer } from './packedOptim';
@@ -116,6 +117,7 @@ async function trainGroup(options: PackedTrainOptions, indices: number[], starts
   const now = options.hooks?.now ?? (() => performance.now());
   const mem = options.forceOpsOptimizer ? null : directMemory();
   const features = featuresOf(data);
+  const chance = chanceAccuracy(data.test.labels, data.numClasses);
   const numClasses = data.numClasses;
   const first = options.members[indices[0]!]!.config;
   const batchSize = first.batchSize;
@@ -316,6 +318,7 @@ async function trainGroup(options: PackedTrainOptions, indices: number[], starts
         else done.push(s);
       });
       const metricsOf = new Map<Slot, EpochMetrics>();
+      const explodedAt = new Map<Slot, string>();
       live.forEach((s, k) => {
         if (afterEval.has(s)) return;
         const metrics: EpochMetrics = {
@@ -332,13 +335,16 @@ async function trainGroup(options: PackedTrainOptions, indices: number[], starts
         metricsOf.set(s, metrics);
         s.epochs.push(metrics);
         s.history.push(metrics);
+        // A finite explosion (engine/divergence.ts): the epoch is kept, the member stops after it.
+        const exploded = explosion(epoch, s.history.map((h) => h.loss), data.numClasses, metrics.valAcc, chance);
+        if (exploded) explodedAt.set(s, exploded);
       });
       for (const s of done) await s.hooks.onEpoch?.(metricsOf.get(s)!, { trainSeconds: (t1 - t0) / 1000, evalSeconds: (t2 - t1) / 1000 });
       if (done.some((s) => s.checkpointDir)) {
         const memberValues = net.memberValues();
         const states = optimizer.exportStates();
         live.forEach((s, k) => {
-          if (!s.checkpointDir || afterEval.has(s)) return;
+          if (!s.checkpointDir || afterEval.has(s) || explodedAt.has(s)) return;
           writeCheckpoint(s.checkpointDir, {
             epoch,
             fingerprint: s.fingerprint,
@@ -353,7 +359,9 @@ async function trainGroup(options: PackedTrainOptions, indices: number[], starts
       await new Promise((resolve) => setImmediate(resolve));
       lastYield = now();
       for (const s of done) {
-        if (epoch >= s.config.epochs) afterEval.set(s, { status: 'completed', error: null });
+        const exploded = explodedAt.get(s);
+        if (exploded) afterEval.set(s, { status: 'diverged', error: exploded });
+        else if (epoch >= s.config.epochs) afterEval.set(s, { status: 'completed', error: null });
         else if (s.hooks.shouldStop?.()) afterEval.set(s, { status: 'cancelled', error: null });
       }
       finishSome(afterEval);

@@ -20,6 +20,7 @@ import { featuresOf, fillBatch, trainingIndices, validateData, type ImageSplit, 
 import { crossEntropy, evalLossAndCorrect, makeUploader, Network } from './model';
 import { Optimizer } from './optim';
 import { Rng, Streams } from './rng';
+import { chanceAccuracy, explosion } from './divergence';
 
 export interface EpochTiming {
   trainSeconds: number;
@@ -125,6 +126,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
     hooks.onStarted?.({ backend, startEpoch, totalParams: net.totalParams, fused: mem !== null, history: history.slice() });
 
+    const chance = chanceAccuracy(data.test.labels, numClasses);
     const base = trainingIndices(data.train.count, config.subset, config.seed);
     const order = new Int32Array(base.length);
     const batchSize = config.batchSize;
@@ -253,6 +255,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       epochs.push(metrics);
       history.push(metrics);
       await hooks.onEpoch?.(metrics, { trainSeconds: (t1 - t0) / 1000, evalSeconds: (t2 - t1) / 1000 });
+      // A finite explosion: the epoch is kept (its curve shows the blow-up), the run stops here.
+      const exploded = explosion(epoch, history.map((h) => h.loss), numClasses, metrics.valAcc, chance);
+      if (exploded) {
+        log('warn', `diverged: ${exploded}`);
+        return finish('diverged', exploded);
+      }
       if (options.checkpointDir) {
         writeCheckpoint(options.checkpointDir, snapshot(net, optimizer, epoch, fingerprint, shuffleRng, dropoutRng, history));
       }

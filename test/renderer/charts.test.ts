@@ -152,3 +152,20 @@ describe('sweep analysis', () => {
     expect(fullDataRun({ name: 'S', datasetId: 'd1', spec }, { lr: 0.01, clip: null, preset: 'shl' }, (p) => presetModel(p)).model.preset).toBe('shl');
   });
 });
+
+describe('charts of exploding runs', () => {
+  it('switch the loss and gradient axes to log scales with compact labels when values span decades', async () => {
+    const { runCurvesOption, gradientOption, compactNumber } = await import('../../renderer/src/lib/curves');
+    const theme = { text: '#000', muted: '#666', grid: '#eee', background: '#fff', dark: false } as never;
+    const epoch = (n: number, loss: number, norm: number) => ({ epoch: n, loss, trainAcc: 0.1, valAcc: 0.1, valLoss: 2.3, seconds: 1, gradNormMean: norm, gradNormMax: norm, clippedFraction: 0 });
+    const calm = runCurvesOption([epoch(1, 2.3, 1), epoch(2, 1.1, 1)], 2, theme) as { yAxis: { type: string }[] };
+    expect(calm.yAxis[0]!.type).toBe('value');
+    const blown = runCurvesOption([epoch(1, 2.3, 1), epoch(2, 8.6e20, 3e19)], 2, theme) as { yAxis: { type: string; min?: unknown; axisLabel: { formatter: (v: number) => string } }[] };
+    expect(blown.yAxis[0]!.type).toBe('log');
+    expect(blown.yAxis[0]!.axisLabel.formatter(8.6e20)).toBe('8.6e20');
+    const grads = gradientOption([epoch(1, 2.3, 1), epoch(2, 8.6e20, 3e19)], 2, null, theme) as { yAxis: { type: string; min?: unknown }[] };
+    expect(grads.yAxis[0]).toMatchObject({ type: 'log' });
+    expect(grads.yAxis[0]!.min).toBeUndefined();
+    expect([compactNumber(0.25), compactNumber(12.5), compactNumber(340000), compactNumber(0)]).toEqual(['0.25', '12.5', '3.4e5', '0']);
+  });
+});

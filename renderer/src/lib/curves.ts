@@ -11,6 +11,28 @@ import { duration } from './format';
 
 const pct = (v: number) => `${Math.round(v * 1000) / 10}%`;
 
+/** Axis numbers that stay short whatever their size: 0.25, 12.5, 3.4e5, 8.6e20. */
+export function compactNumber(v: number): string {
+  const a = Math.abs(v);
+  if (a === 0) return '0';
+  if (a >= 1e4 || a < 1e-3) return v.toExponential(1).replace('e+', 'e');
+  return String(+v.toPrecision(3));
+}
+
+/**
+ * A value axis that stays readable when a run explodes (a loss of 8.6e20 beside 2.3): logarithmic
+ * once the positive values span more than three decades, linear otherwise; labels compact.
+ */
+export function magnitudeAxis(values: readonly number[], base: Record<string, unknown>): Record<string, unknown> {
+  const positive = values.filter((v) => v > 0 && Number.isFinite(v));
+  const wide = positive.length > 1 && Math.max(...positive) / Math.min(...positive) > 1e3;
+  const label = { ...((base.axisLabel as object | undefined) ?? {}), formatter: compactNumber };
+  if (!wide) return { ...base, axisLabel: label };
+  // A log axis has no 0: drop a linear floor such as min: 0.
+  const { min: _min, scale: _scale, ...rest } = base;
+  return { ...rest, type: 'log', axisLabel: label };
+}
+
 /** Loss (left axis) and train/val accuracy (right axis) of one run, x fixed to all its epochs. */
 export function runCurvesOption(epochs: readonly EpochMetrics[], totalEpochs: number, theme: ChartTheme): EChartsOption {
   const axis = axisStyle(theme);
@@ -20,10 +42,10 @@ export function runCurvesOption(epochs: readonly EpochMetrics[], totalEpochs: nu
     textStyle: { color: theme.text },
     grid: { left: 48, right: 52, top: 36, bottom: 32 },
     legend: { top: 0, textStyle: { color: theme.muted }, itemWidth: 14 },
-    tooltip: { trigger: 'axis', valueFormatter: (v) => (typeof v === 'number' ? (v <= 1 ? v.toFixed(4) : v.toFixed(3)) : String(v)) },
+    tooltip: { trigger: 'axis', valueFormatter: (v) => (typeof v === 'number' ? (v <= 1 ? v.toFixed(4) : v >= 1e4 ? compactNumber(v) : v.toFixed(3)) : String(v)) },
     xAxis: { type: 'value', name: 'epoch', nameLocation: 'middle', nameGap: 22, min: 1, max: Math.max(totalEpochs, epochs.length, 2), minInterval: 1, ...axis, splitLine: { show: false } },
     yAxis: [
-      { type: 'value', scale: true, ...axis },
+      magnitudeAxis(epochs.map((e) => e.loss), { type: 'value', scale: true, ...axis }),
       { type: 'value', min: (v: { min: number }) => Math.max(0, Math.floor(v.min * 20) / 20), max: 1, axisLabel: { color: theme.muted, formatter: pct }, splitLine: { show: false } },
     ],
     series: [
@@ -42,10 +64,10 @@ export function gradientOption(epochs: readonly EpochMetrics[], totalEpochs: num
     textStyle: { color: theme.text },
     grid: { left: 48, right: 52, top: 36, bottom: 32 },
     legend: { top: 0, textStyle: { color: theme.muted }, itemWidth: 14 },
-    tooltip: { trigger: 'axis', valueFormatter: (v) => (typeof v === 'number' ? v.toFixed(3) : String(v)) },
+    tooltip: { trigger: 'axis', valueFormatter: (v) => (typeof v === 'number' ? (v >= 1e4 ? compactNumber(v) : v.toFixed(3)) : String(v)) },
     xAxis: { type: 'value', name: 'epoch', nameLocation: 'middle', nameGap: 22, min: 0.5, max: Math.max(totalEpochs, epochs.length, 2) + 0.5, minInterval: 1, ...axis, splitLine: { show: false }, axisLabel: { color: theme.muted, formatter: (v: number) => (Number.isInteger(v) ? String(v) : '') } },
     yAxis: [
-      { type: 'value', min: 0, ...axis },
+      magnitudeAxis(epochs.flatMap((e) => [e.gradNormMean, e.gradNormMax]), { type: 'value', min: 0, ...axis }),
       { type: 'value', min: 0, max: 1, axisLabel: { color: theme.muted, formatter: pct }, splitLine: { show: false } },
     ],
     series: [

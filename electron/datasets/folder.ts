@@ -11,7 +11,7 @@
  * so mixed sizes and colour modes are fine; a file in a class folder that is not an image is an
  * error, not skipped silently.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import sharp from 'sharp';
 import type { SplitName } from './blocks';
@@ -38,12 +38,27 @@ export interface FolderReadOptions {
   concurrency?: number;
 }
 
-async function entries(dir: string) {
+/**
+ * A folder's entries with symbolic links followed (as torchvision's ImageFolder does): a class
+ * folder that is a link to another disk counts as a folder. A dangling link is left out.
+ */
+async function entries(dir: string): Promise<{ name: string; isFile(): boolean; isDirectory(): boolean }[]> {
+  let list;
   try {
-    return await readdir(dir, { withFileTypes: true });
+    list = await readdir(dir, { withFileTypes: true });
   } catch (error) {
     throw fileError(dir, error);
   }
+  const out = [];
+  for (const entry of list) {
+    if (!entry.isSymbolicLink()) {
+      out.push(entry);
+      continue;
+    }
+    const target = await stat(join(dir, entry.name)).catch(() => null);
+    if (target) out.push({ name: entry.name, isFile: () => target.isFile(), isDirectory: () => target.isDirectory() });
+  }
+  return out;
 }
 
 const isImageName = (name: string) => IMAGE_EXTENSIONS.has(extname(name).toLowerCase());
@@ -64,11 +79,15 @@ export async function looksLikeImageFolder(dir: string): Promise<boolean> {
 }
 
 /** All files under a class folder, recursively (ImageFolder also walks sub-folders). */
-async function filesUnder(dir: string, out: string[]): Promise<void> {
+async function filesUnder(dir: string, out: string[], seen = new Set<string>()): Promise<void> {
+  // Followed links could lead back up the tree: each real folder is walked once.
+  const real = await realpath(dir).catch(() => dir);
+  if (seen.has(real)) return;
+  seen.add(real);
   for (const entry of (await entries(dir)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (IGNORED_FILES.test(entry.name)) continue;
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) await filesUnder(path, out);
+    if (entry.isDirectory()) await filesUnder(path, out, seen);
     else if (!isImageName(entry.name)) {
       throw badData(path, `not an image (expected ${[...IMAGE_EXTENSIONS].join(', ')} files in class folders)`);
     } else out.push(path);

@@ -2,7 +2,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { parsePaths } from '../../electron/datasets/parse';
-import { csvText, expectApiError, makeImages, tempDir, write, writeIdxPair } from './helpers';
+import { csvText, expectApiError, makeImages, tempDir, write, writeIdxPair, writeImageFolder } from './helpers';
+import { mkdirSync, symlinkSync } from 'node:fs';
 
 let dir: ReturnType<typeof tempDir>;
 beforeEach(() => (dir = tempDir()));
@@ -35,5 +36,19 @@ describe('import validation', () => {
     const text = csvText(labels, makeImages(labels, 2, 2));
     const le = write(join(dir.path, 'le.csv'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
     await expectApiError(parsePaths([le]), 'bad_data', /is UTF-16 text \(little-endian\); save it as UTF-8 CSV/);
+  });
+
+  it('follows symlinked class folders, as torchvision ImageFolder does, without looping', async () => {
+    const elsewhere = join(dir.path, 'elsewhere');
+    await writeImageFolder(elsewhere, ['cat', 'dog'], 3, { size: 8 });
+    const root = join(dir.path, 'pets');
+    mkdirSync(root);
+    symlinkSync(join(elsewhere, 'cat'), join(root, 'cat'));
+    symlinkSync(join(elsewhere, 'dog'), join(root, 'dog'));
+    // A link back to its own folder must not make the walk loop.
+    symlinkSync(join(elsewhere, 'dog'), join(elsewhere, 'dog', 'loop'));
+    const parsed = await parsePaths([root], { imageSize: 8 });
+    expect(parsed.classNames).toEqual(['cat', 'dog']);
+    expect(parsed.train.count + (parsed.test?.count ?? 0)).toBe(6);
   });
 });

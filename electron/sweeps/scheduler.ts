@@ -109,6 +109,8 @@ export class SweepScheduler {
   private readonly trialSweep = new Map<string, string>();
   private readonly pid: number;
   private readonly pollMs: number;
+  /** Each running sweep as last announced: what waiters get when another process deletes it. */
+  private readonly lastSeen = new Map<string, Sweep>();
   private timer: ReturnType<typeof setInterval> | null = null;
   private unsubscribe: (() => void) | null = null;
   private closed = false;
@@ -628,6 +630,11 @@ export class SweepScheduler {
   /** A trial's trainer ended: record why (ours to say when we stopped it), then refill the pool. */
   private settle(active: ActiveSweep, runId: string, entry: RunningTrial, status: RunStatus, error: string | null): void {
     active.running.delete(runId);
+    // The sweep was deleted (by another process, with its trials): nothing is left to record.
+    if (!this.store.sweeps.get(active.id)) {
+      this.options.executor.forget?.(runId);
+      return;
+    }
     // A trial that ended on its own while we were stopping it (finished, diverged, crashed) keeps
     // that outcome; only one we actually cut short is interrupted or cancelled.
     const endedOnItsOwn = status === 'completed' || status === 'diverged' || status === 'failed';
@@ -680,6 +687,16 @@ export class SweepScheduler {
     await Promise.all(entries.map((e) => e.settled));
   }
 
+  /**
+   * The sweep's row is gone: another process deleted it (a data set deleted with --cascade). Its
+   * trainers stop, their checkpoints go, and this process carries on with everything else.
+   */
+  private async stopGone(active: ActiveSweep): Promise<void> {
+    console.error(`[sweeplab] sweep ${active.id} was deleted by another process: its trials here are stopped`);
+    await this.stopAll(active, 'cancel');
+    for (const id of active.order.keys()) this.options.executor.forget?.(id);
+  }
+
   private finish(active: ActiveSweep): void {
     const trials = this.store.sweeps.trials(active.id);
     const allFailed = trials.length > 0 && trials.every((t) => t.status === 'failed');
@@ -690,8 +707,11 @@ export class SweepScheduler {
   private deactivate(active: ActiveSweep): Sweep {
     this.active.delete(active.id);
     for (const id of active.order.keys()) this.trialSweep.delete(id);
-    if (this.store.sweeps.owner(active.id)?.pid === this.pid) this.store.sweeps.setOwner(active.id, null);
-    const sweep = this.emit(active.id);
+    const row = this.store.sweeps.get(active.id);
+    if (row && this.store.sweeps.owner(active.id)?.pid === this.pid) this.store.sweeps.setOwner(active.id, null);
+    // A sweep deleted elsewhere is reported to its waiters as it was last seen, cancelled.
+    const sweep = row ? this.emit(active.id) : { ...this.lastSeen.get(active.id)!, status: 'cancelled' as const };
+    this.lastSeen.delete(active.id);
     for (const w of active.waiters.splice(0)) w(sweep);
     if (!this.active.size && this.timer) {
       clearInterval(this.timer);
@@ -713,7 +733,10 @@ export class SweepScheduler {
       for (const active of [...this.active.values()]) {
         if (active.stopping) continue;
         const sweep = this.store.sweeps.get(active.id);
-        if (!sweep) continue;
+        if (!sweep) {
+          void this.close(active, () => this.stopGone(active));
+          continue;
+        }
         if (sweep.status === 'cancelled' || sweep.status === 'paused') {
           const reason = sweep.status === 'cancelled' ? 'cancel' : 'pause';
           void this.close(active, async () => {
@@ -753,6 +776,7 @@ export class SweepScheduler {
 
   private emit(id: string): Sweep {
     const sweep = this.withEta(this.mustGet(id));
+    if (this.active.has(id)) this.lastSeen.set(id, sweep);
     this.events.emit('sweep.updated', sweep);
     return sweep;
   }

@@ -288,4 +288,42 @@ describe('SweepScheduler', () => {
     expect(trialsByStatus(sweep.id)).toEqual({ interrupted: 2, queued: 10 });
     expect(() => scheduler.resume(sweep.id)).toThrow(/shutting down/);
   });
+
+  it('stops cleanly when another process deletes the running sweep (a cascade delete)', async () => {
+    const forgotten: string[] = [];
+    (exec as unknown as { forget: (id: string) => void }).forget = (id) => forgotten.push(id);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const sweep = scheduler.create(spec);
+      scheduler.launch(sweep.id);
+      await flush();
+      expect(exec.running).toHaveLength(2);
+      const idle = scheduler.waitUntilIdle(sweep.id);
+      const trialIds = store.sweeps.trials(sweep.id).map((t) => t.id);
+      // Another process: the sweep row, its trials and their epochs go (ON DELETE CASCADE).
+      const other = openStore(dir.path);
+      other.sweeps.delete(sweep.id);
+      other.close();
+      // A trainer that ends on its own right then must not crash anything either.
+      exec.running[0]!.resolve('completed');
+      const last = await idle;
+      expect(last).toMatchObject({ id: sweep.id, status: 'cancelled' });
+      expect(exec.running).toHaveLength(0);
+      expect(scheduler.isRunningHere(sweep.id)).toBe(false);
+      // Every trial's checkpoint is dropped.
+      expect(trialIds).toHaveLength(12);
+      expect(new Set(forgotten)).toEqual(new Set(trialIds));
+      await flush();
+      expect(unhandled).toEqual([]);
+      // The scheduler keeps serving: a new sweep runs.
+      const next = scheduler.create(spec);
+      scheduler.launch(next.id);
+      await flush();
+      expect(exec.running.length).toBe(2);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });

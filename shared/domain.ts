@@ -8,6 +8,7 @@
  * notebook gets the numbers they expect unless they pick otherwise.
  */
 import { z } from 'zod';
+import { AnalysisMetric, DEFAULT_ANALYSIS_METRIC } from './analysis';
 import { neutraliseBidi } from './text';
 
 /** Identifiers are short opaque strings made by the main process (see electron/store/ids.ts). */
@@ -438,6 +439,8 @@ export const Sweep = z.strictObject({
     failed: z.number().int(),
   }),
   concurrency: z.number().int().min(1).max(64),
+  /** The number this sweep's analysis ranks cells by, in every view (shared/analysis.ts). */
+  analysisMetric: AnalysisMetric.default(DEFAULT_ANALYSIS_METRIC),
   createdAt: isoDate(),
   finishedAt: isoDate().nullable(),
   /**

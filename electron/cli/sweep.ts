@@ -8,6 +8,7 @@
  * scheduler re-reads its sweeps' rows), kills its trainers and exits. Ctrl-C cancels the same way.
  */
 import type { Command } from 'commander';
+import { metricLabel, metricShortLabel } from '../../shared/analysis';
 import type { CliContext } from './index';
 import { addValidationOptions, numberOption, resolveDataset, resolveModel, validationFromOptions, type ValidationOptions } from './resolve';
 import { formatTable, pct, shortDate } from './output';
@@ -21,7 +22,7 @@ import {
   type Sweep,
   type SweepSpecInput,
 } from '../../shared/domain';
-import type { SweepDetail, SweepPlan, SweepStats } from '../../shared/contract/sweeps';
+import type { SweepDetail, SweepPlan } from '../../shared/contract/sweeps';
 import { ApiError } from '../../shared/errors';
 import { presetModel } from '../../shared/models';
 
@@ -172,7 +173,19 @@ export function registerSweep(program: Command, ctx: CliContext): void {
         process.stdout.write(`${JSON.stringify(detail)}\n`);
         return;
       }
-      process.stdout.write(`${describeSweep(detail)}\n\n${statsReport(detail.stats)}\n`);
+      process.stdout.write(`${describeSweep(detail)}\n\n${statsReport(detail)}\n`);
+    });
+
+  sweep
+    .command('analysis <id>')
+    .description("set the number a sweep's analysis ranks cells by, in the app, the CLI and the PDF alike")
+    .requiredOption('--metric <final|best>', 'final: validation accuracy after the last epoch; best: at the best epoch')
+    .action(async (id: string, opts: { metric: string }) => {
+      const metric = ({ final: 'finalValAcc', best: 'bestValAcc' } as const)[opts.metric as 'final' | 'best'];
+      if (!metric) throw new ApiError('invalid_argument', `--metric must be final or best, got "${opts.metric}"`);
+      const updated = await ctx.call('sweeps.setAnalysisMetric', { id, metric });
+      if (ctx.options.json) process.stdout.write(`${JSON.stringify({ id: updated.id, analysisMetric: updated.analysisMetric })}\n`);
+      else process.stdout.write(`${updated.name}: ranked by ${metricLabel(metric, updated.spec.base.validation)}\n`);
     });
 
   sweep
@@ -359,7 +372,7 @@ async function follow(
   if (json) {
     process.stdout.write(`${JSON.stringify({ type: 'stats', sweepId, status: detail.status, stats: detail.stats })}\n`);
   } else {
-    process.stdout.write(`\n${describeSweep(detail)}\n\n${statsReport(detail.stats)}\n`);
+    process.stdout.write(`\n${describeSweep(detail)}\n\n${statsReport(detail)}\n`);
   }
   // Non-zero exit (through main's error path: one line on stderr) when the sweep did not finish.
   if (detail.status !== 'completed') {
@@ -406,30 +419,38 @@ function describeSweep(d: SweepDetail): string {
 }
 
 
-/** The statistics as terminal tables: per cell, then the ANOVA tables. */
-export function statsReport(stats: SweepStats): string {
-  const cells = [...stats.cells].sort((a, b) => (b.finalValAcc.mean ?? -1) - (a.finalValAcc.mean ?? -1));
+/** The statistics as terminal tables, ranked by the sweep's analysis metric: per cell, then ANOVA. */
+export function statsReport(detail: Pick<SweepDetail, 'stats' | 'analysisMetric' | 'spec'>): string {
+  const { stats } = detail;
+  const m = detail.analysisMetric;
+  const alt = m === 'finalValAcc' ? 'bestValAcc' : 'finalValAcc';
+  const validation = detail.spec.base.validation;
+  const cells = [...stats.cells].sort((a, b) => (b[m].mean ?? -1) - (a[m].mean ?? -1));
   const table = formatTable(
-    ['cell', 'n', 'final val mean ± std', '95% CI', 'vs best (Holm p)', 'best val', 'best epoch', 'val/train'],
+    ['cell', 'n', `${metricShortLabel(m, validation)} mean ± std`, '95% CI', 'vs best (Holm p)', metricShortLabel(alt, validation), 'best epoch', 'val/train'],
     cells.map((c) => {
-      const f = c.finalValAcc;
-      const v = c.vsBest.finalValAcc;
+      const f = c[m];
+      const v = c.vsBest[m];
       return [
         c.label + (c.trials.diverged ? ` (${c.trials.diverged} diverged)` : '') + (c.trials.failed ? ` (${c.trials.failed} failed)` : ''),
         f.n,
         f.mean === null ? '—' : `${pct(f.mean)} ± ${f.std === null ? '—' : pct(f.std)}`,
         f.ci95 ? `${pct(f.ci95[0])} – ${pct(f.ci95[1])}` : '—',
         v.verdict === 'best' ? 'best' : v.verdict === 'untested' ? 'untested (n<2)' : `${v.verdict === 'tied' ? 'statistically tied' : 'worse'} (${pValue(v.pHolm)})`,
-        pct(c.bestValAcc.mean),
+        pct(c[alt].mean),
         num(c.bestEpoch.mean, 1),
         num(c.overfitRatio.mean, 3),
       ];
     }),
   );
-  const parts = [`Final validation accuracy per cell (Welch t-test against the best, Holm-corrected, α = ${stats.alpha}):`, table];
-  for (const a of stats.anova.finalValAcc) {
+  const name = metricLabel(m, validation);
+  const parts = [
+    `${name[0]!.toUpperCase()}${name.slice(1)} per cell (the sweep's analysis metric; Welch t-test against the best, Holm-corrected, α = ${stats.alpha}):`,
+    table,
+  ];
+  for (const a of stats.anova[m]) {
     const slice = Object.entries(a.slice).map(([k, v]) => `${k} ${v}`).join(', ');
-    parts.push('', `Two-way ANOVA of final validation accuracy, lr × clip${slice ? ` (${slice})` : ''}:`);
+    parts.push('', `Two-way ANOVA of ${name}, lr × clip${slice ? ` (${slice})` : ''}:`);
     if (!a.computed) parts.push(`  not computed: ${a.reason}`);
     else {
       parts.push(formatTable(['source', 'df', 'sum sq', 'mean sq', 'F', 'p'], a.terms.map((t) => [t.source, t.df, t.ss.toExponential(3), t.ms.toExponential(3), num(t.f, 3), pValue(t.p)])));

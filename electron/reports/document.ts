@@ -9,10 +9,11 @@
  * Pure layout: everything it shows comes in as data (LoadedSubject), so the numbers in the PDF are
  * exactly the store's and the sweeps module's.
  */
+import { metricLabel, metricShortLabel, type AnalysisMetric } from '../../shared/analysis';
 import { sortedClips, sortedLrs } from '../../shared/axes';
 import type { Content, CustomTableLayout, TableCell, TDocumentDefinitions } from 'pdfmake/interfaces';
 import type { Dataset, EpochMetrics, ModelSpec, Run } from '../../shared/domain';
-import { effectiveWeightDecay } from '../../shared/domain';
+import { describeValidation, effectiveWeightDecay } from '../../shared/domain';
 import type { Anova, CellStats, SummaryStats } from '../../shared/contract';
 import { describeModel, PRESET_DESCRIPTIONS } from '../../shared/models';
 import { heatmapChart, interactionChart, lineChart, PALETTE, type Series } from './charts';
@@ -475,8 +476,8 @@ function sliceLabel(cell: CellStats): string {
   return parts.join(', ');
 }
 
-function verdictText(cell: CellStats): string {
-  const v = cell.vsBest.finalValAcc.verdict;
+function verdictText(cell: CellStats, m: AnalysisMetric): string {
+  const v = cell.vsBest[m].verdict;
   return { best: 'best', tied: 'tied with best', worse: 'worse', untested: 'n < 2' }[v];
 }
 
@@ -500,6 +501,10 @@ function anovaTable(a: Anova): Content {
 function sweepResults(subject: LoadedSubject, cells: CellStats[], bestCell: CellStats | null): Content[] {
   const { sweep, stats } = subject.sweep!;
   const spec = sweep.spec;
+  // Every ranking below uses the sweep's own analysis metric: the app and the CLI use it too.
+  const m = sweep.analysisMetric;
+  const metricName = metricLabel(m, spec.base.validation);
+  const alt: AnalysisMetric = m === 'finalValAcc' ? 'bestValAcc' : 'finalValAcc';
   const out: Content[] = [];
   // Heatmap and interaction plot, one of each per combination of the other swept axes.
   const slices = new Map<string, CellStats[]>();
@@ -513,7 +518,7 @@ function sweepResults(subject: LoadedSubject, cells: CellStats[], bestCell: Cell
     const sLrs = sortedLrs(sliceCells);
     const sClips = sortedClips(sliceCells);
     const at = (lr: number, clip: number | null) => sliceCells.find((c) => c.lr === lr && c.clip === clip);
-    const values = sLrs.map((lr) => sClips.map((clip) => at(lr, clip)?.finalValAcc.mean ?? null));
+    const values = sLrs.map((lr) => sClips.map((clip) => at(lr, clip)?.[m].mean ?? null));
     let best: [number, number] | null = null;
     if (bestCell && sliceCells.includes(bestCell)) best = [sLrs.indexOf(bestCell.lr), sClips.indexOf(bestCell.clip)];
     const suffix = label ? ` (${label})` : '';
@@ -521,15 +526,15 @@ function sweepResults(subject: LoadedSubject, cells: CellStats[], bestCell: Cell
     out.push(
       keepTogether(
         heading(`Learning rate × clip norm${suffix}`),
-        chart(heatmapChart({ title: 'Mean final validation accuracy (%)', lrs: sLrs, clips: sClips, values, best, width: CONTENT_WIDTH, height: heatHeight })),
+        chart(heatmapChart({ title: `Mean ${metricName} (%)`, lrs: sLrs, clips: sClips, values, best, width: CONTENT_WIDTH, height: heatHeight })),
         note('Each cell: mean over its completed seeds. Outlined: the best cell. "–": no seed completed.'),
       ),
       keepTogether(
         chart(
           interactionChart({
-            title: 'Interaction: mean final validation accuracy against learning rate',
+            title: `Interaction: mean ${metricName} against learning rate`,
             lrs: sLrs,
-            lines: sClips.map((clip) => ({ clip, means: sLrs.map((lr) => at(lr, clip)?.finalValAcc.mean ?? null) })),
+            lines: sClips.map((clip) => ({ clip, means: sLrs.map((lr) => at(lr, clip)?.[m].mean ?? null) })),
             width: CONTENT_WIDTH,
             height: 240,
           }),
@@ -540,38 +545,38 @@ function sweepResults(subject: LoadedSubject, cells: CellStats[], bestCell: Cell
   }
 
   // The statistics, best first.
-  const ranked = [...cells].sort((a, b) => (b.finalValAcc.mean ?? -1) - (a.finalValAcc.mean ?? -1));
+  const ranked = [...cells].sort((a, b) => (b[m].mean ?? -1) - (a[m].mean ?? -1));
   out.push(
     heading('Statistics per cell'),
     note(
-      `Mean ± standard deviation over completed seeds, Student-t 95% confidence interval (in %). Each cell is compared with the best by Welch's t-test; p-values are Holm-corrected over the ${cells.filter((c) => c.vsBest.finalValAcc.pHolm !== null).length} comparisons. Tied (green): not distinguishable from the best at α = ${stats.alpha}.`,
+      `Mean ± standard deviation over completed seeds, Student-t 95% confidence interval (in %). Each cell is compared with the best by Welch's t-test; p-values are Holm-corrected over the ${cells.filter((c) => c.vsBest[m].pHolm !== null).length} comparisons, on ${metricName}. Tied (green): not distinguishable from the best at α = ${stats.alpha}.`,
     ),
     table(
-      ['Cell', 'n', 'Final val acc', '95% CI', 'vs best', 'p (Holm)', 'Verdict', 'Best-epoch val'],
+      ['Cell', 'n', metricShortLabel(m, spec.base.validation).replace(/^./, (c) => c.toUpperCase()), '95% CI', 'vs best', 'p (Holm)', 'Verdict', metricShortLabel(alt, spec.base.validation).replace(/^./, (c) => c.toUpperCase())],
       ranked.map((c) => [
         c.label,
         c.trials.completed + (c.trials.total > c.trials.completed ? `/${c.trials.total}` : ''),
-        statsText(c.finalValAcc),
-        ciText(c.finalValAcc),
-        c.vsBest.finalValAcc.verdict === 'best' ? '–' : deltaPp(c.vsBest.finalValAcc.diff),
-        pValue(c.vsBest.finalValAcc.pHolm),
-        c.vsBest.finalValAcc.verdict === 'best' ? { text: 'best', bold: true } : verdictText(c),
-        statsText(c.bestValAcc),
+        statsText(c[m]),
+        ciText(c[m]),
+        c.vsBest[m].verdict === 'best' ? '–' : deltaPp(c.vsBest[m].diff),
+        pValue(c.vsBest[m].pHolm),
+        c.vsBest[m].verdict === 'best' ? { text: 'best', bold: true } : verdictText(c, m),
+        statsText(c[alt]),
       ]),
       ['*', 22, 68, 60, 46, 38, 52, 68],
       {
         alignRight: [1, 2, 3, 4, 5, 7],
         highlight: (r) => {
-          const v = ranked[r]!.vsBest.finalValAcc.verdict;
+          const v = ranked[r]!.vsBest[m].verdict;
           return v === 'best' ? '#d9eed9' : v === 'tied' ? '#eef7ee' : null;
         },
       },
     ),
   );
 
-  const anovas = stats.anova.finalValAcc;
+  const anovas = stats.anova[m];
   if (anovas.length) {
-    out.push(heading('Two-way ANOVA: learning rate × clip norm'));
+    out.push(heading(`Two-way ANOVA of ${metricName}: learning rate × clip norm`));
     for (const a of anovas) {
       const names: Record<string, string> = { batchSize: 'batch', optimizer: 'optimizer', weightDecay: 'weight decay', preset: 'model' };
       const label = Object.entries(a.slice)
@@ -587,8 +592,8 @@ function sweepResults(subject: LoadedSubject, cells: CellStats[], bestCell: Cell
   out.push(note('Ratio = final validation accuracy / final training accuracy, per seed, then averaged. Below 1: the model does better on data it trained on.'));
   if (spec.axes.preset?.length) {
     const perModel = spec.axes.preset.map((preset) => {
-      const mine = cells.filter((c) => c.preset === preset && c.finalValAcc.mean !== null);
-      const top = mine.sort((a, b) => b.finalValAcc.mean! - a.finalValAcc.mean!)[0];
+      const mine = cells.filter((c) => c.preset === preset && c[m].mean !== null);
+      const top = mine.sort((a, b) => b[m].mean! - a[m].mean!)[0];
       return [preset, top ? top.label : '–', top ? statsText(top.finalTrainAcc) : '–', top ? statsText(top.finalValAcc) : '–', top ? ratioText(top.overfitRatio) : '–'];
     });
     out.push({ text: 'Per model, at its best cell', style: 'h3' }, table(['Model', 'Best cell', 'Train acc', 'Val acc', 'Val / train'], perModel, [40, '*', 80, 80, 80], { alignRight: [2, 3, 4] }), { text: 'Per cell', style: 'h3' });
@@ -635,8 +640,11 @@ function sweepContent(subject: LoadedSubject): Content[] {
   const spec = sweep.spec;
   const out: Content[] = [];
   const cells = stats.cells;
-  const bestCell = cells.find((c) => c.cellId === stats.best.finalValAcc) ?? null;
-  const bestByPeak = cells.find((c) => c.cellId === stats.best.bestValAcc) ?? null;
+  const m = sweep.analysisMetric;
+  const alt: AnalysisMetric = m === 'finalValAcc' ? 'bestValAcc' : 'finalValAcc';
+  const label = metricLabel(m, spec.base.validation);
+  const bestCell = cells.find((c) => c.cellId === stats.best[m]) ?? null;
+  const bestByAlt = cells.find((c) => c.cellId === stats.best[alt]) ?? null;
 
   // Overview and the answer first: a supervisor reads the best configuration before the method.
   const lrs = sortedLrs(cells);
@@ -653,21 +661,24 @@ function sweepContent(subject: LoadedSubject): Content[] {
       ['Cells × seeds', `${cells.length} × ${spec.repeats} = ${cells.length * spec.repeats} trials of ${spec.base.epochs} epochs`],
       ['Created', `${dateTime(sweep.createdAt)}${sweep.finishedAt ? `, finished ${dateTime(sweep.finishedAt)}` : ''}`],
     ]),
-    note('Accuracy below is validation accuracy after the last epoch, as mean over the completed seeds of a cell, unless a column says otherwise.'),
+    keyValues([
+      ['Validation', describeValidation(spec.base.validation)],
+      ['Ranked by', `${label}, the mean over the completed seeds of a cell (the sweep's analysis metric: the app and the CLI rank by it too)`],
+    ]),
   );
 
   out.push(heading('Best configuration'));
   if (!bestCell) {
     out.push(note('No trial has completed yet, so there is no best configuration.'));
   } else {
-    const f = bestCell.finalValAcc;
-    const tied = cells.filter((c) => c.vsBest.finalValAcc.verdict === 'tied');
-    const untested = cells.filter((c) => c.vsBest.finalValAcc.verdict === 'untested' && c.cellId !== bestCell.cellId && c.finalValAcc.mean !== null);
+    const f = bestCell[m];
+    const tied = cells.filter((c) => c.vsBest[m].verdict === 'tied');
+    const untested = cells.filter((c) => c.vsBest[m].verdict === 'untested' && c.cellId !== bestCell.cellId && c[m].mean !== null);
     const body: Content[] = [
       { text: bestCell.label, style: 'bestLabel' },
       {
         text: [
-          { text: 'Final validation accuracy ', color: '#333333' },
+          { text: `${label[0]!.toUpperCase()}${label.slice(1)} `, color: '#333333' },
           { text: statsText(f), bold: true },
           f.ci95 ? ` (95% CI ${pp(f.ci95[0])}–${pp(f.ci95[1])}%, ${f.n} seeds)` : ` (${f.n} seed${f.n === 1 ? '' : 's'}; a confidence interval needs 2)`,
         ],
@@ -683,8 +694,8 @@ function sweepContent(subject: LoadedSubject): Content[] {
             : `Every other cell is worse at α = ${stats.alpha} (Welch's t-test, Holm-corrected).`,
       },
     ];
-    if (bestByPeak && bestByPeak.cellId !== bestCell.cellId) {
-      body.push({ text: `By best-epoch validation accuracy instead, the best cell is ${bestByPeak.label} (${statsText(bestByPeak.bestValAcc)}).` });
+    if (bestByAlt && bestByAlt.cellId !== bestCell.cellId) {
+      body.push({ text: `By ${metricLabel(alt, spec.base.validation)} instead, the best cell is ${bestByAlt.label} (${statsText(bestByAlt[alt])}).` });
     }
     out.push({
       table: { widths: ['*'], body: [[{ stack: body, margin: [6, 5, 6, 5] }]] },
@@ -693,7 +704,7 @@ function sweepContent(subject: LoadedSubject): Content[] {
     });
   }
 
-  const anyResult = cells.some((c) => c.finalValAcc.mean !== null);
+  const anyResult = cells.some((c) => c[m].mean !== null);
   if (anyResult) out.push(...sweepResults(subject, cells, bestCell));
   else out.push(note('The heatmap, the interaction plot and the statistics appear once trials complete.'));
 

@@ -3,6 +3,7 @@
  * delegates to the SweepScheduler (electron/sweeps/scheduler.ts), which owns every state change.
  */
 import type { Handlers } from './dispatch';
+import { metricLabel } from '../../shared/analysis';
 import type { ServiceContext } from './context';
 import type { sweepMethods, SweepDetail } from '../../shared/contract/sweeps';
 import { checkValidation } from './configCheck';
@@ -53,7 +54,8 @@ export function sweepDetail(ctx: ServiceContext, id: string): SweepDetail {
     trials.map((t) => ({ cellId: t.cellId, seed: t.seed, status: t.status, epochs: t.epochs })),
     isSearch(sweep.spec) ? cells : undefined,
   );
-  return { ...sweep, trials, stats };
+  const metric = sweep.analysisMetric;
+  return { ...sweep, trials, stats, analysis: { metric, label: metricLabel(metric, sweep.spec.base.validation), bestCellId: stats.best[metric] } };
 }
 
 /** A grid's cells, or the configurations a search sweep proposed (in the order it proposed them). */
@@ -96,6 +98,7 @@ export function sweepHandlers(ctx: ServiceContext): Pick<Handlers, keyof typeof 
     'sweeps.cancel': ({ id }) => scheduler().cancel(id),
     'sweeps.rerunFailed': ({ id, includeDiverged }) => scheduler().rerunFailed(id, includeDiverged),
     'sweeps.setConcurrency': ({ id, concurrency }) => scheduler().setConcurrency(id, concurrency),
+    'sweeps.setAnalysisMetric': ({ id, metric }) => scheduler().setAnalysisMetric(id, metric),
     'sweeps.cancelTrial': ({ id, trialId }) => scheduler().cancelTrial(id, trialId),
     'sweeps.rerunTrial': ({ id, trialId }) => scheduler().rerunTrial(id, trialId),
     'sweeps.resumeTrial': ({ id, trialId }) => scheduler().resumeTrial(id, trialId),

@@ -106,6 +106,10 @@ export const migrations: readonly string[] = [
   UPDATE sweeps SET spec_json = json_set(spec_json, '$.base.validation', json('{"split":"test"}'))
     WHERE json_extract(spec_json, '$.base.validation') IS NULL;
   `,
+  // 7: the number a sweep's analysis ranks cells by, chosen once for every view (shared/analysis.ts).
+  `
+  ALTER TABLE sweeps ADD COLUMN analysis_metric TEXT NOT NULL DEFAULT 'finalValAcc';
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

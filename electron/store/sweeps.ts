@@ -1,4 +1,5 @@
 import type { Db } from './db';
+import type { AnalysisMetric } from '../../shared/analysis';
 import { newId, nowIso } from './ids';
 import { Sweep, SweepSpec, SweepStatus, type OptimizerName, type PresetName, type Run, type RunStatus } from '../../shared/domain';
 
@@ -9,6 +10,7 @@ interface SweepRow {
   spec_json: string;
   status: string;
   concurrency: number;
+  analysis_metric: string;
   created_at: string;
   finished_at: string | null;
   owner_pid: number | null;
@@ -70,6 +72,7 @@ function toSweep(row: SweepRow): Sweep {
     status: row.status as SweepStatus,
     trials: { total: Math.max(row.total, planned), done: row.done, running: row.running, failed: row.failed },
     concurrency: row.concurrency,
+    analysisMetric: row.analysis_metric as AnalysisMetric,
     createdAt: row.created_at,
     finishedAt: row.finished_at,
   };
@@ -126,8 +129,8 @@ export function sweepsRepository(db: Db) {
         .all(JSON.stringify(statuses)) as SweepRow[];
       return rows.map((row) => ({ ...toSweep(row), owner: { pid: row.owner_pid, heartbeatAt: row.heartbeat_at } }));
     },
-    update(id: string, patch: Partial<{ status: SweepStatus; concurrency: number; name: string; finishedAt: string | null }>): Sweep | null {
-      const map = { status: 'status', concurrency: 'concurrency', name: 'name', finishedAt: 'finished_at' } as const;
+    update(id: string, patch: Partial<{ status: SweepStatus; concurrency: number; name: string; finishedAt: string | null; analysisMetric: AnalysisMetric }>): Sweep | null {
+      const map = { status: 'status', concurrency: 'concurrency', name: 'name', finishedAt: 'finished_at', analysisMetric: 'analysis_metric' } as const;
       const sets: string[] = [];
       const params: Record<string, unknown> = { id };
       for (const [key, value] of Object.entries(patch)) {

@@ -15,6 +15,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Store } from '../store';
+import type { AnalysisMetric } from '../../shared/analysis';
 import { nowIso } from '../store';
 import type { TrialRow } from '../store/sweeps';
 import type { EventName, EventPayload } from '../../shared/contract';
@@ -334,6 +335,13 @@ export class SweepScheduler {
     this.store.sweeps.update(id, { concurrency });
     const active = this.active.get(id);
     if (active) this.pump(active);
+    return this.emit(id);
+  }
+
+  /** The sweep's analysis metric: a setting of its analysis, not of its training (runs go on as they are). */
+  setAnalysisMetric(id: string, metric: AnalysisMetric): Sweep {
+    this.mustGet(id);
+    this.store.sweeps.update(id, { analysisMetric: metric });
     return this.emit(id);
   }
 

@@ -4,6 +4,7 @@
  * processes, with statistics over the seeds of each cell.
  */
 import { z } from 'zod';
+import { AnalysisMetric } from '../analysis';
 import { BackendName, EpochMetrics, Id, OptimizerName, PresetName, RunStatus, SearchMethod, Sweep, SweepSpec } from '../domain';
 import { ById, Empty, method } from './common';
 
@@ -181,6 +182,11 @@ export const SweepDetail = z.strictObject({
   ...Sweep.shape,
   trials: z.array(SweepTrial),
   stats: SweepStats,
+  /**
+   * The verdict every view gives: the metric ranked by (the sweep's analysisMetric), in words, and
+   * the best cell by it. `stats` holds both metrics; readers of the JSON should use this one.
+   */
+  analysis: z.strictObject({ metric: AnalysisMetric, label: z.string(), bestCellId: z.string().nullable() }),
 });
 export type SweepDetail = z.infer<typeof SweepDetail>;
 
@@ -207,6 +213,8 @@ export const sweepMethods = {
   /** Runs the failed trials again from scratch (and the diverged ones with includeDiverged). */
   'sweeps.rerunFailed': method(z.strictObject({ id: Id, includeDiverged: z.boolean().default(false) }), Sweep),
   'sweeps.setConcurrency': method(z.strictObject({ id: Id, concurrency: Concurrency }), Sweep),
+  /** The number the sweep's analysis ranks cells by, in the app, the CLI and reports alike. */
+  'sweeps.setAnalysisMetric': method(z.strictObject({ id: Id, metric: AnalysisMetric }), Sweep),
   'sweeps.cancelTrial': method(ByIdAndTrial, Sweep),
   /** Resumes a pruned trial to its full length, from its last checkpoint; early termination then leaves it alone. */
   'sweeps.resumeTrial': method(ByIdAndTrial, Sweep),

@@ -4,12 +4,13 @@
  * the best configuration. Tested without a DOM.
  */
 import type { EChartsOption } from 'echarts';
+import type { AnalysisMetric } from '../../../shared/analysis';
 import type { CellStats, SweepDetail, SweepTrial, SummaryStats } from '../../../shared/contract';
 import { axisStyle, colorAt, type ChartTheme } from './palette';
 import { hyper } from './format';
 
-export type CellMetric = 'bestValAcc' | 'finalValAcc';
-export const CELL_METRIC_LABELS: Record<CellMetric, string> = { bestValAcc: 'best val acc', finalValAcc: 'final val acc' };
+export type CellMetric = AnalysisMetric;
+const CELL_METRIC_LABELS: Record<CellMetric, string> = { bestValAcc: 'best val acc', finalValAcc: 'final val acc' };
 
 const pct = (v: number | null | undefined, digits = 1) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(digits)}%`);
 export const clipLabel = (clip: number | null) => (clip === null ? 'no clip' : `clip ${hyper(clip)}`);

@@ -171,9 +171,9 @@ export function validationCount(count: number, spec: Extract<ValidationSpec, { s
 
 /** One line for headings and reports: where a run's validation numbers come from. */
 export function describeValidation(validation: ValidationSpec): string {
-  if (validation.split === 'test') return 'validated and selected on the test split (the notebook\'s practice: its best scores are biased upward)';
+  if (validation.split === 'test') return 'the test split: selection on test, as the notebook does (best scores biased upward)';
   const size = validation.size < 1 ? `${+(validation.size * 100).toFixed(2)}%` : `${validation.size} samples`;
-  return `validation: ${size} of the training split held out (seed ${validation.seed})`;
+  return `${size} of the training split, held out (seed ${validation.seed})`;
 }
 
 /** Accuracy and mean loss of a trained model on the test split, measured once after training. */

@@ -83,6 +83,12 @@ export function buildProgram(): { program: Command; ctx: CliContext } {
 
 export async function main(argv: string[]): Promise<number> {
   const { program, ctx } = buildProgram();
+  // A reader that stops early (`sweeplab runs list --json | head -1`) closes the pipe: end quietly,
+  // as Unix tools do, instead of dying on an unhandled EPIPE with a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    void ctx.close().finally(() => process.exit(0));
+  });
   try {
     await program.parseAsync(argv);
     // A command may set process.exitCode itself (a cancelled run exits 1 after its summary).

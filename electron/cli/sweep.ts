@@ -328,6 +328,12 @@ async function follow(
     draw();
     if (SWEEP_ENDED.has(s.status)) resolveEnd(s);
   });
+  let deleted = false;
+  const offDeleted = runtime.events.on('sweep.deleted', ({ id }) => {
+    if (id !== sweepId) return;
+    deleted = true;
+    resolveEnd(current);
+  });
   let interrupts = 0;
   const onSigint = () => {
     interrupts++;
@@ -365,8 +371,10 @@ async function follow(
     offEpoch();
     offRun();
     offSweep();
+    offDeleted();
     if (drawTimer) clearTimeout(drawTimer);
   }
+  if (deleted) throw new ApiError('not_found', `sweep ${sweepId} was deleted (by another Sweeplab process?) while it ran; its trials here are stopped`);
   draw(true);
   const detail = await ctx.call('sweeps.show', { id: sweepId });
   if (json) {

@@ -107,6 +107,12 @@ export function registerTrain(program: Command, ctx: CliContext): void {
         final = run;
         resolveDone();
       });
+      let deleted = false;
+      const offDeleted = runtime.events.on('run.deleted', ({ id }) => {
+        if (id !== runId) return;
+        deleted = true;
+        resolveDone();
+      });
       // Ctrl-C cancels the run cleanly (trainer stopped, run marked cancelled) instead of orphaning it.
       const onSigint = () => {
         if (runId) void ctx.call('runs.cancel', { id: runId }).catch(() => {});
@@ -123,7 +129,13 @@ export function registerTrain(program: Command, ctx: CliContext): void {
         offEpoch();
         offLog();
         offRun();
+        offDeleted();
       }
+      // The other process's cascade marks the run cancelled just before deleting it: gone either way.
+      if (!deleted && runId && !runtime.store.runs.get(runId)) deleted = true;
+      // Its trainer may have written a checkpoint after the other process removed the folder.
+      if (deleted && runId) runtime.executor.forget(runId);
+      if (deleted) throw new ApiError('not_found', `run ${runId} was deleted (by another Sweeplab process?) while it trained; its checkpoints are removed`);
       const run = final as Run | null;
       if (!run) return;
       if (tty) process.stdout.write('\n');

@@ -155,7 +155,12 @@ export class RunExecutor implements TrialExecutor {
 
   /** Removes a deleted run's checkpoints. */
   forget(runId: string): void {
-    rmSync(this.checkpointDir(runId), { recursive: true, force: true });
+    try {
+      // Another process may be removing the same folder (its cascade delete): retry, then let it.
+      rmSync(this.checkpointDir(runId), { recursive: true, force: true, maxRetries: 3, retryDelay: 50 });
+    } catch (error) {
+      if (existsSync(this.checkpointDir(runId))) console.error(`[sweeplab] could not remove the checkpoints of run ${runId}: ${(error as Error).message}`);
+    }
   }
 
   private onMessage(runId: string, message: FromTrainer): void {
@@ -186,7 +191,12 @@ export class RunExecutor implements TrialExecutor {
       }
       case 'epoch': {
         const run = store.runs.get(runId);
-        if (!run || message.metrics.epoch <= run.epochsDone) break;
+        if (!run) {
+          // Deleted by another process (a data set deleted with --cascade): stop training it.
+          this.active.get(runId)?.trainer.cancel();
+          break;
+        }
+        if (message.metrics.epoch <= run.epochsDone) break;
         store.runs.addEpoch(runId, message.metrics);
         events.emit('run.epoch', { runId, metrics: message.metrics });
         events.emit('run.updated', store.runs.get(runId)!);
@@ -208,7 +218,13 @@ export class RunExecutor implements TrialExecutor {
     this.active.delete(runId);
     if (this.options.store.runs.get(runId)) this.options.store.runs.setOwner(runId, null);
     const status: RunStatus = entry.interrupted && outcome.status !== 'completed' && outcome.status !== 'diverged' ? 'interrupted' : outcome.status;
-    if (!this.options.store.runs.get(runId)) return status; // deleted while it ran
+    if (!this.options.store.runs.get(runId)) {
+      // Deleted while it ran (here or by another process): its checkpoints go too, and whoever
+      // waits for it (a CLI `train`) hears that it is gone.
+      this.forget(runId);
+      this.options.events.emit('run.deleted', { id: runId });
+      return status;
+    }
     this.update(runId, { status, error: outcome.error, finishedAt: nowIso() });
     return status;
   }

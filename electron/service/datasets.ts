@@ -56,7 +56,11 @@ export function datasetHandlers(ctx: ServiceContext): Pick<
         for (;;) {
           const page = ctx.store.runs.list({ datasetId: id, limit: 1000 });
           for (const run of page.items) {
-            if (run.status === 'running' || run.status === 'queued') await ctx.runner.cancel(run.id);
+            // A run another process trains is not cancelled from here: the rows going is what it
+            // notices (it stops the trainer, drops the checkpoints and says so); a cancel first
+            // would end it as 'cancelled' while its trainer still wrote checkpoints.
+            const elsewhere = ctx.store.runs.ownedElsewhere(run.id);
+            if ((run.status === 'running' || run.status === 'queued') && !elsewhere) await ctx.runner.cancel(run.id);
             await ctx.runner.forget(run.id);
           }
           if (page.items.length === page.total) break;

@@ -330,6 +330,12 @@ export function runsRepository(db: Db) {
       db.prepare('UPDATE runs SET owner_pid = ? WHERE id = ?').run(pid, id);
     },
 
+    /** Whether another live process trains (or has queued) the run. */
+    ownedElsewhere(id: string, selfPid = process.pid): boolean {
+      const pid = db.prepare('SELECT owner_pid FROM runs WHERE id = ?').pluck().get(id) as number | null | undefined;
+      return pid != null && pid !== selfPid && isPidAlive(pid);
+    },
+
     /**
      * On start: stand-alone runs left queued or running by a process that is gone are marked
      * interrupted (resumable). Runs another live process owns (the app, while this is the CLI)

@@ -641,6 +641,8 @@ export class SweepScheduler {
     // The sweep was deleted (by another process, with its trials): nothing is left to record.
     if (!this.store.sweeps.get(active.id)) {
       this.options.executor.forget?.(runId);
+      // Noticed here before the (unref'd) poll timer: stop the rest now.
+      if (!active.stopping) void this.close(active, () => this.stopGone(active));
       return;
     }
     // A trial that ended on its own while we were stopping it (finished, diverged, crashed) keeps
@@ -703,6 +705,7 @@ export class SweepScheduler {
     console.error(`[sweeplab] sweep ${active.id} was deleted by another process: its trials here are stopped`);
     await this.stopAll(active, 'cancel');
     for (const id of active.order.keys()) this.options.executor.forget?.(id);
+    this.events.emit('sweep.deleted', { id: active.id });
   }
 
   private finish(active: ActiveSweep): void {

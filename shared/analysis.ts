@@ -24,3 +24,32 @@ export function metricLabel(metric: AnalysisMetric, validation: ValidationSpec):
 export function metricShortLabel(metric: AnalysisMetric, validation: ValidationSpec): string {
   return `${metric === 'finalValAcc' ? 'final' : 'best'} ${validation.split === 'test' ? 'test' : 'val'} acc`;
 }
+
+/**
+ * The accuracy difference the verdicts treat as meaningful: 1 point. Two cells are "tied" only when
+ * the test had the power to see a difference this large (electron/sweeps/stats.ts).
+ */
+export const TIE_MARGIN = 0.01;
+
+/** A cell's verdict against the best, in the same words on screen, in the CLI and in the PDF. */
+export function verdictLabel(cmp: { verdict: 'best' | 'tied' | 'cant-tell' | 'worse' | 'untested'; n?: number | null | undefined }): string {
+  switch (cmp.verdict) {
+    case 'best':
+      return 'best';
+    case 'tied':
+      return 'statistically tied';
+    case 'cant-tell':
+      return `can't tell with ${cmp.n ?? 'these'} seeds`;
+    case 'worse':
+      return 'worse';
+    case 'untested':
+      return 'untested (n < 2)';
+  }
+}
+
+/** A p-value with three significant digits, so that 0.0498 and 0.0500 read differently. */
+export function formatP(p: number | null | undefined): string {
+  if (p === null || p === undefined || !Number.isFinite(p)) return '—';
+  if (p < 0.0001) return '< 0.0001';
+  return p.toPrecision(3);
+}

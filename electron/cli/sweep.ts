@@ -8,7 +8,7 @@
  * scheduler re-reads its sweeps' rows), kills its trainers and exits. Ctrl-C cancels the same way.
  */
 import type { Command } from 'commander';
-import { metricLabel, metricShortLabel } from '../../shared/analysis';
+import { metricLabel, metricShortLabel, verdictLabel } from '../../shared/analysis';
 import type { CliContext } from './index';
 import { addValidationOptions, numberOption, resolveDataset, resolveModel, validationFromOptions, type ValidationOptions } from './resolve';
 import { formatTable, pct, shortDate } from './output';
@@ -444,7 +444,7 @@ export function statsReport(detail: Pick<SweepDetail, 'stats' | 'analysisMetric'
         f.n,
         f.mean === null ? '—' : `${pct(f.mean)} ± ${f.std === null ? '—' : pct(f.std)}`,
         f.ci95 ? `${pct(f.ci95[0])} – ${pct(f.ci95[1])}` : '—',
-        v.verdict === 'best' ? 'best' : v.verdict === 'untested' ? 'untested (n<2)' : `${v.verdict === 'tied' ? 'statistically tied' : 'worse'} (${pValue(v.pHolm)})`,
+        v.verdict === 'best' || v.verdict === 'untested' ? verdictLabel(v) : `${verdictLabel(v)} (p ${pValue(v.pHolm)}${v.mdd !== null && v.mdd !== undefined ? `, detects ≥ ${pct(v.mdd)}` : ''})`,
         pct(c[alt].mean),
         num(c.bestEpoch.mean, 1),
         num(c.overfitRatio.mean, 3),

@@ -9,7 +9,7 @@
  * Pure layout: everything it shows comes in as data (LoadedSubject), so the numbers in the PDF are
  * exactly the store's and the sweeps module's.
  */
-import { metricLabel, metricShortLabel, type AnalysisMetric } from '../../shared/analysis';
+import { metricLabel, metricShortLabel, verdictLabel, type AnalysisMetric } from '../../shared/analysis';
 import { sortedClips, sortedLrs } from '../../shared/axes';
 import type { Content, CustomTableLayout, TableCell, TDocumentDefinitions } from 'pdfmake/interfaces';
 import type { Dataset, EpochMetrics, ModelSpec, Run } from '../../shared/domain';
@@ -477,8 +477,7 @@ function sliceLabel(cell: CellStats): string {
 }
 
 function verdictText(cell: CellStats, m: AnalysisMetric): string {
-  const v = cell.vsBest[m].verdict;
-  return { best: 'best', tied: 'tied with best', worse: 'worse', untested: 'n < 2' }[v];
+  return verdictLabel(cell.vsBest[m]);
 }
 
 function anovaTable(a: Anova): Content {
@@ -549,7 +548,7 @@ function sweepResults(subject: LoadedSubject, cells: CellStats[], bestCell: Cell
   out.push(
     heading('Statistics per cell'),
     note(
-      `Mean ± standard deviation over completed seeds, Student-t 95% confidence interval (in %). Each cell is compared with the best by Welch's t-test; p-values are Holm-corrected over the ${cells.filter((c) => c.vsBest[m].pHolm !== null).length} comparisons, on ${metricName}. Tied (green): not distinguishable from the best at α = ${stats.alpha}.`,
+      `Mean ± standard deviation over completed seeds, Student-t 95% confidence interval (in %). Each cell is compared with the best by Welch's t-test; p-values are Holm-corrected over the ${cells.filter((c) => c.vsBest[m].pHolm !== null).length} comparisons, on ${metricName}. Statistically tied (green): not distinguishable from the best at α = ${stats.alpha}, with a test that would have seen a 1-point difference 80% of the time; can't tell: not distinguishable, but the test could not have seen 1 point at this number of seeds and spread.`,
     ),
     table(
       ['Cell', 'n', metricShortLabel(m, spec.base.validation).replace(/^./, (c) => c.toUpperCase()), '95% CI', 'vs best', 'p (Holm)', 'Verdict', metricShortLabel(alt, spec.base.validation).replace(/^./, (c) => c.toUpperCase())],
@@ -673,6 +672,7 @@ function sweepContent(subject: LoadedSubject): Content[] {
   } else {
     const f = bestCell[m];
     const tied = cells.filter((c) => c.vsBest[m].verdict === 'tied');
+    const cantTell = cells.filter((c) => c.vsBest[m].verdict === 'cant-tell');
     const untested = cells.filter((c) => c.vsBest[m].verdict === 'untested' && c.cellId !== bestCell.cellId && c[m].mean !== null);
     const body: Content[] = [
       { text: bestCell.label, style: 'bestLabel' },
@@ -688,11 +688,15 @@ function sweepContent(subject: LoadedSubject): Content[] {
       },
       {
         text: tied.length
-          ? `Statistically tied with the best (Welch's t-test, Holm-corrected, α = ${stats.alpha}): ${tied.map((c) => c.label).join('; ')}.`
-          : untested.length
-            ? 'Too few seeds per cell to test whether other cells are tied with it (each cell needs 2 completed seeds).'
+          ? `Statistically tied with the best (Welch's t-test, Holm-corrected, α = ${stats.alpha}; each test would have seen a 1-point difference): ${tied.map((c) => c.label).join('; ')}.`
+          : cantTell.length || untested.length
+            ? 'No other cell is shown to be tied with it.'
             : `Every other cell is worse at α = ${stats.alpha} (Welch's t-test, Holm-corrected).`,
       },
+      ...(cantTell.length
+        ? [{ text: `Can't be told apart from the best with these seeds (the test would miss a 1-point difference at this spread; more seeds may separate them): ${cantTell.map((c) => `${c.label} (${verdictLabel(c.vsBest[m])})`).join('; ')}.` }]
+        : []),
+      ...(untested.length ? [{ text: 'Too few seeds to test some cells at all (each needs 2 completed seeds).' }] : []),
     ];
     if (bestByAlt && bestByAlt.cellId !== bestCell.cellId) {
       body.push({ text: `By ${metricLabel(alt, spec.base.validation)} instead, the best cell is ${bestByAlt.label} (${statsText(bestByAlt[alt])}).` });

@@ -2,6 +2,7 @@
  * Number and label formatting shared by the PDF and the charts, so a figure reads the same in a
  * table, on a heatmap cell and in the text ("91.83%" everywhere, never 0.9183 in one place).
  */
+import { formatP } from '../../shared/analysis';
 
 /** Accuracy as a percentage with two decimals: 0.91834 → "91.83%". */
 export function pct(value: number | null | undefined, digits = 2): string {
@@ -39,10 +40,9 @@ export function num(value: number | null | undefined, digits = 4): string {
   return Number(value.toPrecision(digits)).toString();
 }
 
-/** A p-value: "< 0.001" below a thousandth, else three decimals. */
+/** Three significant digits (shared/analysis.ts formatP), the same as the app shows. */
 export function pValue(p: number | null | undefined): string {
-  if (p === null || p === undefined || !Number.isFinite(p)) return '–';
-  return p < 0.001 ? '< 0.001' : p.toFixed(3);
+  return p === null || p === undefined || !Number.isFinite(p) ? '–' : formatP(p);
 }
 
 export function int(value: number | null | undefined): string {

@@ -7,6 +7,7 @@ import { metricLabel } from '../../shared/analysis';
 import type { ServiceContext } from './context';
 import type { sweepMethods, SweepDetail } from '../../shared/contract/sweeps';
 import { checkValidation } from './configCheck';
+import { seedAdvice } from '../sweeps/seeds';
 import { ApiError } from '../../shared/errors';
 import type { SweepScheduler } from '../sweeps/scheduler';
 import { expandCells, type Cell } from '../sweeps/grid';
@@ -83,7 +84,7 @@ export function sweepHandlers(ctx: ServiceContext): Pick<Handlers, keyof typeof 
       const ds = dataset(spec.datasetId);
       ctx.checkModel(spec.model, ds);
       checkValidation(spec.base, ds);
-      return planSweep(ctx.store, spec, ds, concurrency ?? scheduler().defaultConcurrency(spec));
+      return { ...planSweep(ctx.store, spec, ds, concurrency ?? scheduler().defaultConcurrency(spec)), seedAdvice: seedAdvice(ctx.store, spec) };
     },
     'sweeps.create': ({ spec, concurrency, start }) => {
       const ds = dataset(spec.datasetId);

@@ -14,6 +14,7 @@ import { describeCell, expandCells, type Cell } from './grid';
 import type { AdaptiveSummary, Anova, AnovaTerm, CellStats, Comparison, SummaryStats, SweepStats } from '../../shared/contract/sweeps';
 import { searchSpace } from './search';
 import type { EpochMetrics, RunStatus, SweepSpec } from '../../shared/domain';
+import { TIE_MARGIN } from '../../shared/analysis';
 
 // ---------------------------------------------------------------------------------------------
 // Special functions and distributions
@@ -172,6 +173,30 @@ export function welchTTest(a: readonly number[], b: readonly number[]): WelchRes
   const t = diff / Math.sqrt(se2);
   const df = se2 ** 2 / (va ** 2 / (a.length - 1) + vb ** 2 / (b.length - 1));
   return { t, df, p: studentTTwoSided(t, df) };
+}
+
+/** The power the minimum detectable difference is quoted at. */
+export const POWER = 0.8;
+
+/**
+ * The smallest true difference of means a two-sided Welch test at `alpha` detects with 80 % power,
+ * for a standard error `se` on `df` degrees of freedom: (t(1−α/2, df) + t(0.8, df))·se, the usual
+ * shifted-central-t approximation of the noncentral t (as G*Power's and pwr's approximations).
+ */
+export function minimumDetectableDifference(se: number, df: number, alpha: number): number {
+  if (se === 0) return 0;
+  return (studentTQuantile(1 - alpha / 2, df) + studentTQuantile(POWER, df)) * se;
+}
+
+/**
+ * Seeds per cell for two cells with spread `std` each to tell `margin` apart at 80 % power: the
+ * smallest n (2…100) whose minimum detectable difference is at most margin; 100 if none is.
+ */
+export function seedsFor(std: number, margin: number, alpha: number): number {
+  for (let n = 2; n < 100; n++) {
+    if (minimumDetectableDifference(std * Math.sqrt(2 / n), 2 * n - 2, alpha) <= margin) return n;
+  }
+  return 100;
 }
 
 /** Holm's step-down adjustment (R's p.adjust(p, "holm")), in the input order. */
@@ -359,7 +384,7 @@ export function computeSweepStats(cells: readonly StatsCell[], trials: readonly 
     const bestCell = cellStats[bestIndex]!;
     best[metric] = bestCell.cellId;
     const bestValues = byCell.get(bestCell.cellId)!.values.map((v) => v[metric]);
-    const tested: { index: number; result: WelchResult; diff: number }[] = [];
+    const tested: { index: number; result: WelchResult; diff: number; mdd: number; n: number }[] = [];
     cellStats.forEach((c, i) => {
       if (i === bestIndex) {
         c.vsBest[metric] = { verdict: 'best', diff: 0, t: null, df: null, p: null, pHolm: null };
@@ -370,12 +395,15 @@ export function computeSweepStats(cells: readonly StatsCell[], trials: readonly 
         c.vsBest[metric] = { ...UNTESTED, diff: c[metric].mean === null ? null : c[metric].mean! - bestCell[metric].mean! };
         return;
       }
-      tested.push({ index: i, result: welchTTest(values, bestValues), diff: c[metric].mean! - bestCell[metric].mean! });
+      const se = Math.sqrt(variance(values) / values.length + variance(bestValues) / bestValues.length);
+      const result = welchTTest(values, bestValues);
+      tested.push({ index: i, result, diff: c[metric].mean! - bestCell[metric].mean!, mdd: minimumDetectableDifference(se, result.df, alpha), n: Math.min(values.length, bestValues.length) });
     });
     const adjusted = holm(tested.map((x) => x.result.p));
-    tested.forEach(({ index, result, diff }, k) => {
+    tested.forEach(({ index, result, diff, mdd, n }, k) => {
       const pHolm = adjusted[k]!;
-      cellStats[index]!.vsBest[metric] = { verdict: pHolm < alpha ? 'worse' : 'tied', diff, t: result.t, df: result.df, p: result.p, pHolm };
+      const verdict = pHolm < alpha ? 'worse' : mdd > TIE_MARGIN ? 'cant-tell' : 'tied';
+      cellStats[index]!.vsBest[metric] = { verdict, diff, t: result.t, df: result.df, p: result.p, pHolm, mdd, n };
     });
   }
 

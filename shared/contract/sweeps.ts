@@ -31,6 +31,11 @@ export const SweepPlan = z.strictObject({
   etaSource: z.enum(['measured', 'estimate']),
   /** One line on where the figure comes from, for the UI and CLI to show beside it. */
   basis: z.string(),
+  /**
+   * Seeds per cell that tell a 1-point difference apart (80 % power), from the spread between seeds
+   * in earlier sweeps of this model on this data set; null when there are none to learn from.
+   */
+  seedAdvice: z.strictObject({ seeds: z.number().int(), std: z.number(), sweeps: z.number().int(), basis: z.string() }).nullable().optional(),
 });
 export type SweepPlan = z.infer<typeof SweepPlan>;
 
@@ -69,17 +74,24 @@ export type SummaryStats = z.infer<typeof SummaryStats>;
 
 /**
  * A cell against the best cell of the same metric: Welch's t-test, p Holm-corrected over all the
- * cells tested. 'tied': not distinguishable from the best at α; 'worse': distinguishable;
+ * cells tested. 'worse': distinguishable from the best at α. Not distinguishable splits in two by
+ * the test's power (`mdd`, the smallest difference it detects 80 % of the time at this n and
+ * spread): 'tied' when it would have caught a difference of TIE_MARGIN (1 point of accuracy),
+ * 'cant-tell' when it could not (too few seeds for the spread: more seeds may separate them).
  * 'untested': fewer than 2 finished seeds on either side; 'best': the best cell itself.
  */
 export const Comparison = z.strictObject({
-  verdict: z.enum(['best', 'tied', 'worse', 'untested']),
+  verdict: z.enum(['best', 'tied', 'cant-tell', 'worse', 'untested']),
   /** This cell's mean minus the best cell's mean. */
   diff: z.number().nullable(),
   t: z.number().nullable(),
   df: z.number().nullable(),
   p: z.number().nullable(),
   pHolm: z.number().nullable(),
+  /** Minimum detectable difference (80 % power, two-sided α) for this pair's n and spread; null untested. */
+  mdd: z.number().nullable().optional(),
+  /** Seeds in the smaller of the two samples compared (for "can't tell with N seeds"). */
+  n: z.number().int().nullable().optional(),
 });
 export type Comparison = z.infer<typeof Comparison>;
 

@@ -107,7 +107,8 @@ describe.skipIf(!hasPoppler)('PDF reports', () => {
     expect(text).toMatch(/Best configuration\s+lr 0\.001, clip 1\.5/);
     expect(text).toContain(`Final validation accuracy ${pct(mean(best.finals))}`);
     expect(text).toMatch(/lr 0\.001, clip 1\.5\s+3\s+\d+\.\d\d% ± \d\.\d\d\s+\d+\.\d\d – \d+\.\d\d\s+–\s+–\s+best/);
-    expect(text).toContain('tied with best');
+    // Seeds agree to 0.1–0.3 points here: 3 of them resolve a 1-point difference, so "tied" is earned.
+    expect(text).toMatch(/statistically\s+[\d.]+% ± [\d.]+\s+tied/); // the verdict column wraps
     expect(text).toContain('Statistically tied with the best');
     // The diverged trial: counted as 2 of 3 seeds in its cell and listed with its reason.
     expect(text).toMatch(/lr 0\.1, clip 2\.5\s+2\/3/);

@@ -11,6 +11,7 @@ import { statsReport } from '../../electron/cli/sweep';
 import { buildReport } from '../../electron/reports';
 import { createService, EventBus, type ServiceContext } from '../../electron/service';
 import { SweepScheduler } from '../../electron/sweeps/scheduler';
+import { seedsFor } from '../../electron/sweeps/stats';
 import { bestConfig } from '../../renderer/src/lib/sweepCharts';
 import { metricLabel, type AnalysisMetric } from '../../shared/analysis';
 import type { MethodName, Request, Response } from '../../shared/contract';
@@ -86,6 +87,31 @@ describe.skipIf(!hasPoppler)('one verdict for a sweep', () => {
       expect(text).toContain(`Ranked by ${label}`);
     });
   }
+
+  it('recommends seeds per cell from the spread between seeds of earlier sweeps of the model on the data set', async () => {
+    const sweep = h.store.sweeps.get(h.sweepId)!;
+    const plan = await call('sweeps.plan', { spec: sweep.spec });
+    // Pooled within-cell variance of the final validation accuracy, from the stored epochs.
+    const byCell = new Map<string, number[]>();
+    for (const t of h.store.sweeps.trials(h.sweepId).filter((t) => t.status === 'completed')) {
+      byCell.set(t.cellId, [...(byCell.get(t.cellId) ?? []), h.store.runs.epochs(t.id).at(-1)!.valAcc]);
+    }
+    let ss = 0;
+    let df = 0;
+    for (const v of byCell.values()) {
+      const m = v.reduce((a, b) => a + b, 0) / v.length;
+      ss += v.reduce((a, b) => a + (b - m) ** 2, 0);
+      df += v.length - 1;
+    }
+    const std = Math.sqrt(ss / df);
+    expect(plan.seedAdvice!.std).toBeCloseTo(std, 12);
+    expect(plan.seedAdvice!.sweeps).toBe(1);
+    expect(plan.seedAdvice!.seeds).toBe(seedsFor(std, 0.01, 0.05));
+    expect(plan.seedAdvice!.seeds).toBeGreaterThanOrEqual(2);
+    // Another data set has no history: no advice rather than a made-up one.
+    const other = { ...sweep.spec, model: { ...sweep.spec.model, layers: sweep.spec.model.layers.slice(0, 1).concat(sweep.spec.model.layers.slice(-1)) } };
+    expect((await call('sweeps.plan', { spec: other })).seedAdvice).toBeNull();
+  });
 
   it('the two metrics pick different cells in this sweep, so the checks above tell them apart', () => {
     expect(bests.get('finalValAcc')).not.toBe(bests.get('bestValAcc'));

@@ -2,6 +2,7 @@
  * The sweep statistics against exact closed forms and published reference values. Where a figure
  * comes from scipy 1.17.1 it was computed with the call named beside it; R gives the same digits.
  */
+import { formatP, verdictLabel } from '../../shared/analysis';
 import { describe, expect, it } from 'vitest';
 import {
   computeSweepStats,
@@ -203,7 +204,10 @@ describe('computeSweepStats', () => {
     expect(b.p).toBeCloseTo(0.003504903960452917, 11);
     // Two cells tested (b, c): Holm multiplies the smallest p by 2.
     expect(b.pHolm).toBeCloseTo(2 * 0.003504903960452917, 11);
-    expect(byId.c!.vsBest.finalValAcc.verdict).toBe('tied');
+    // c is not distinguishable from a, but with 2 seeds the test could not have seen a 1-point
+    // difference either: "can't tell", not "tied".
+    expect(byId.c!.vsBest.finalValAcc).toMatchObject({ verdict: 'cant-tell', n: 2 });
+    expect(byId.c!.vsBest.finalValAcc.mdd!).toBeGreaterThan(0.01);
     expect(byId.d!.vsBest.finalValAcc).toMatchObject({ verdict: 'untested', p: null });
     expect(byId.d!.vsBest.finalValAcc.diff).toBeCloseTo(0.8 - byId.a!.finalValAcc.mean!, 14);
 
@@ -308,11 +312,12 @@ describe('statistics with pruned cells', () => {
     // The half-pruned cell: one completed seed, mean from it alone, no CI, untested.
     expect(cell(0.1, null).bestValAcc).toMatchObject({ n: 1, mean: 0.5, ci95: null });
     expect(cell(0.1, null).vsBest.bestValAcc.verdict).toBe('untested');
-    // The two complete cells: CI and a Welch test (tied: 0.9033 vs 0.91, well within noise).
+    // The two complete cells: CI and a Welch test (0.9033 vs 0.91, within noise, but 2 seeds cannot
+    // resolve a 1-point difference at this spread: can't tell).
     expect(stats.best.bestValAcc).toBe(at(0.01, 1));
     expect(cell(0.01, 1).bestValAcc.mean).toBeCloseTo(0.91, 12);
     expect(cell(0.01, 1).bestValAcc.ci95).not.toBeNull();
-    expect(cell(0.01, null).vsBest.bestValAcc.verdict).toBe('tied');
+    expect(cell(0.01, null).vsBest.bestValAcc.verdict).toBe('cant-tell');
     // ANOVA needs 2 completed seeds per cell: not computed, and says which cells lack them.
     const anova = stats.anova.bestValAcc[0]!;
     expect(anova.computed).toBe(false);
@@ -326,5 +331,42 @@ describe('statistics with pruned cells', () => {
       epochs: { trained: 36, saved: 12, full: 48 },
     });
     expect(stats.adaptive!.note).toBe('Statistics compare only the 7 trials that reached epoch 4 (the last); 5 pruned trials are shown as pruned and left out.');
+  });
+});
+
+describe('power: tied or can\'t tell', () => {
+  it('quotes the minimum detectable difference with R\'s t quantiles', async () => {
+    const { minimumDetectableDifference, seedsFor } = await import('../../electron/sweeps/stats');
+    // qt(0.975, 2) + qt(0.8, 2) = 4.302653 + 1.060660; qt(0.975, 8) + qt(0.8, 8) = 2.306004 + 0.888900.
+    expect(minimumDetectableDifference(1, 2, 0.05)).toBeCloseTo(5.363313, 5);
+    expect(minimumDetectableDifference(0.01, 8, 0.05)).toBeCloseTo(0.0319490, 6);
+    expect(minimumDetectableDifference(0, 8, 0.05)).toBe(0);
+    // A spread of 0.5 points: n = 5 gives (2.306 + 0.889)·0.005·√(2/5) = 1.01 points, n = 6 0.89.
+    expect(seedsFor(0.005, 0.01, 0.05)).toBe(6);
+  });
+
+  it('labels the same effect "can\'t tell with 2 seeds" at n = 2 and "tied" at n = 5', () => {
+    const cells: StatsCell[] = [
+      { cellId: 'a', label: 'a', lr: 0.001, clip: null },
+      { cellId: 'b', label: 'b', lr: 0.01, clip: null },
+    ];
+    const trial = (cellId: string, seed: number, valAcc: number): StatsTrial => ({ cellId, seed, status: 'completed', epochs: [{ epoch: 1, trainAcc: 0.95, valAcc }] });
+    // Means 0.900 and 0.898 (a 0.2-point effect), spread about 0.2 points within each cell.
+    const a = [0.902, 0.898, 0.9, 0.902, 0.898];
+    const b = [0.9, 0.896, 0.898, 0.9, 0.896];
+    const run = (n: number) =>
+      computeSweepStats(cells, [...a.slice(0, n).map((v, i) => trial('a', i, v)), ...b.slice(0, n).map((v, i) => trial('b', i, v))]);
+    const two = run(2).cells.find((c) => c.cellId === 'b')!.vsBest.finalValAcc;
+    const five = run(5).cells.find((c) => c.cellId === 'b')!.vsBest.finalValAcc;
+    expect(two).toMatchObject({ verdict: 'cant-tell', n: 2 });
+    expect(two.mdd!).toBeGreaterThan(0.01);
+    expect(five).toMatchObject({ verdict: 'tied', n: 5 });
+    expect(five.mdd!).toBeLessThan(0.01);
+    expect(verdictLabel(two)).toBe("can't tell with 2 seeds");
+    expect(verdictLabel(five)).toBe('statistically tied');
+  });
+
+  it('prints p-values with three significant digits', () => {
+    expect([formatP(0.0498), formatP(0.05), formatP(0.5224), formatP(0.00004), formatP(null)]).toEqual(['0.0498', '0.0500', '0.522', '< 0.0001', '—']);
   });
 });

@@ -4,7 +4,7 @@
  * the best configuration. Tested without a DOM.
  */
 import type { EChartsOption } from 'echarts';
-import type { AnalysisMetric } from '../../../shared/analysis';
+import { formatP, verdictLabel, type AnalysisMetric } from '../../../shared/analysis';
 import type { CellStats, SweepDetail, SweepTrial, SummaryStats } from '../../../shared/contract';
 import { axisStyle, colorAt, type ChartTheme } from './palette';
 import { hyper } from './format';
@@ -41,12 +41,12 @@ function statLine(s: SummaryStats): string {
   return `<b>${pct(s.mean, 2)}</b>${std} (n=${s.n})${ci}`;
 }
 
-const VERDICT_TEXT = { best: 'best', tied: 'statistically tied with the best', worse: 'worse than the best', untested: 'not tested (needs ≥ 2 seeds)' };
 
 function cellTooltip(cell: CellStats, metric: CellMetric): string {
   const cmp = cell.vsBest[metric];
-  const p = cmp.pHolm !== null ? ` (Holm p = ${cmp.pHolm < 0.001 ? cmp.pHolm.toExponential(1) : cmp.pHolm.toFixed(3)})` : '';
-  return `lr ${hyper(cell.lr)}, ${clipLabel(cell.clip)}<br>${CELL_METRIC_LABELS[metric]}: ${statLine(cell[metric])}<br>${VERDICT_TEXT[cmp.verdict]}${p}`;
+  const p = cmp.pHolm !== null ? ` (Holm p = ${formatP(cmp.pHolm)})` : '';
+  const mdd = cmp.mdd !== null && cmp.mdd !== undefined && cmp.verdict !== 'best' ? `<br>detectable difference at this n: ${pct(cmp.mdd, 1)}` : '';
+  return `lr ${hyper(cell.lr)}, ${clipLabel(cell.clip)}<br>${CELL_METRIC_LABELS[metric]}: ${statLine(cell[metric])}<br>${verdictLabel(cmp)}${p}${mdd}`;
 }
 
 /** Val acc against lr on a log axis, one line per clip value: the interaction plot. */
@@ -248,7 +248,11 @@ export interface StatsRow {
   ci: [number, number] | null;
   overfit: number | null;
   verdict: CellStats['vsBest']['bestValAcc']['verdict'];
+  /** The verdict in the words the CLI and the PDF use ("can't tell with 2 seeds"). */
+  verdictText: string;
   pHolm: number | null;
+  /** The smallest difference the comparison detects at 80 % power; null when untested. */
+  mdd: number | null;
 }
 
 /** The statistics table, best first. */
@@ -269,7 +273,9 @@ export function statsRows(cells: readonly CellStats[], metric: CellMetric): Stat
       ci: c[metric].ci95,
       overfit: c.overfitRatio.mean,
       verdict: c.vsBest[metric].verdict,
+      verdictText: verdictLabel(c.vsBest[metric]),
       pHolm: c.vsBest[metric].pHolm,
+      mdd: c.vsBest[metric].mdd ?? null,
     }))
     .sort((a, b) => (b.mean ?? -Infinity) - (a.mean ?? -Infinity) || a.lr - b.lr);
 }
@@ -280,10 +286,12 @@ export function bestConfig(detail: Pick<SweepDetail, 'stats'>, metric: CellMetri
   const cell = detail.stats.cells.find((c) => c.cellId === id);
   if (!cell || cell[metric].mean === null) return null;
   const tied = detail.stats.cells.filter((c) => c.vsBest[metric].verdict === 'tied').length;
+  const cantTell = detail.stats.cells.filter((c) => c.vsBest[metric].verdict === 'cant-tell').length;
   const s = cell[metric];
   const summary =
     `lr ${hyper(cell.lr)}, ${clipLabel(cell.clip)}: ${pct(s.mean, 2)}${s.std !== null ? ` ± ${pct(s.std, 2)}` : ''} over ${s.n} seed${s.n === 1 ? '' : 's'}` +
-    (tied ? `; ${tied} other cell${tied === 1 ? ' is' : 's are'} statistically tied with it` : '');
+    (tied ? `; ${tied} other cell${tied === 1 ? ' is' : 's are'} statistically tied with it` : '') +
+    (cantTell ? `; ${cantTell} other cell${cantTell === 1 ? '' : 's'} can't be told apart from it with ${s.n} seeds (too few for the spread)` : '');
   return { cell, tiedCount: tied, summary };
 }
 

@@ -4,6 +4,7 @@
 #  - chromium: end-to-end tests through playwright-core (no browser download)
 #  - dataset-fashion-mnist: real data for data-set tests and benchmarks
 #  - poppler-utils: pdftotext / pdftoppm for report tests
+#  - fonts-dejavu-core: the PDF reports' fallback font for scripts Roboto lacks (Hebrew, Armenian, emoji…)
 #  - redis-server: the broker of cluster sweeps (tests start their own on a free loopback port)
 #  - slurmctld slurmd slurm-client munge: a single-node Slurm for the `sweeplab slurm` test
 #  - python3-torch libopenblas0-pthread python3-numpy: PyTorch side-by-side tests (safetensors reload)
@@ -20,6 +21,7 @@ need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -d /usr/share/datasets/fashion-mnist ] || need+=(dataset-fashion-mnist)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v slurmctld >/dev/null 2>&1 || need+=(slurmctld slurmd slurm-client munge)
 /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || need+=(python3-torch libopenblas0-pthread python3-numpy)

@@ -52,8 +52,11 @@ const MAX_BODY = 1024 * 1024;
  * closed (the page reconnects and refetches) instead of growing memory without bound.
  */
 const MAX_BUFFERED = 16 * 1024 * 1024;
-/** Requests one socket may have in flight; more are refused, not queued. */
-const MAX_IN_FLIGHT = 64;
+/**
+ * Requests one socket may have in flight; more are refused, not queued. The page itself issues a
+ * call per run when it opens a comparison (up to 500 runs), so the bound sits above that.
+ */
+const MAX_IN_FLIGHT = 1024;
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
   invalid_argument: 400,

@@ -2,7 +2,7 @@
  * Builds one running Sweeplab back end (store, events, data sets, runs) for a process: the
  * Electron main process, `sweeplab serve`, or a CLI command. Domain code only; no transport here.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -81,13 +81,25 @@ function ensureDataDir(dir: string): void {
   }
 }
 
+/** Whether this process may write in the data folder (a read-only mount or a folder not ours: no). */
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   ensureDataDir(options.dataDir);
-  const store = openStore(options.dataDir);
+  const readOnly = !writable(options.dataDir);
+  const store = openStore(options.dataDir, { readOnly });
   const events = new EventBus();
   const datasets = new DatasetLibrary({ dataDir: options.dataDir, records: store.datasets });
-  // Unfinished imports from a process that died are removed before anything else runs.
-  await datasets.recover();
+  // Unfinished imports from a process that died are removed before anything else runs (a
+  // read-only folder is only read: nothing to recover there).
+  if (!readOnly) await datasets.recover();
   const executor = new RunExecutor({
     store,
     events,
@@ -100,8 +112,10 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   // One trainer per core on CPU backends (each trainer is single-threaded), one on a GPU.
   const runner = new RunManager(executor, store, events, () => (gpu ? 1 : availableParallelism()));
   // Whatever was running when the last process died is marked interrupted (resumable), not left 'running'.
-  store.runs.markInterrupted();
-  recoverInterruptedSweeps(store);
+  if (!readOnly) {
+    store.runs.markInterrupted();
+    recoverInterruptedSweeps(store);
+  }
   const scheduler = new SweepScheduler({ store, events, executor, gpu: () => gpu });
   const ctx: ServiceContext = {
     dataDir: options.dataDir,

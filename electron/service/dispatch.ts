@@ -17,7 +17,14 @@ export interface Dispatcher {
   dispatch(method: unknown, payload: unknown): Promise<DispatchResult>;
 }
 
-export function createDispatcher(handlers: Handlers, options: { onInternalError?: (error: unknown) => void } = {}): Dispatcher {
+export function createDispatcher(
+  handlers: Handlers,
+  options: {
+    onInternalError?: (error: unknown) => void;
+    /** Turns a known low-level failure (a read-only folder, a full disk) into the error users see. */
+    translate?: (error: unknown) => ApiError | null;
+  } = {},
+): Dispatcher {
   return {
     async dispatch(method, payload) {
       try {
@@ -32,7 +39,8 @@ export function createDispatcher(handlers: Handlers, options: { onInternalError?
         const handler = handlers[method] as (request: unknown) => Promise<unknown>;
         const value = await handler(parsed.data);
         return { ok: true, value };
-      } catch (error) {
+      } catch (caught) {
+        const error = caught instanceof ApiError ? caught : (options.translate?.(caught) ?? caught);
         if (!(error instanceof ApiError)) options.onInternalError?.(error);
         return { ok: false, error: ApiError.from(error).toJSON() };
       }

@@ -9,6 +9,7 @@ import { datasetHandlers } from './datasets';
 import { sweepHandlers } from './sweeps';
 import { reportHandlers } from './reports';
 import type { AppInfo } from '../../shared/contract';
+import { ApiError } from '../../shared/errors';
 import type { BackendName } from '../../shared/domain';
 
 export interface Service extends Dispatcher {
@@ -31,6 +32,14 @@ export function createService(ctx: ServiceContext, info: { version: string; back
   };
   const dispatcher = createDispatcher(handlers, {
     onInternalError: (error) => console.error('[sweeplab] internal error:', error),
+    translate: (error) => {
+      const code = (error as { code?: unknown })?.code;
+      if (code === 'SQLITE_READONLY' || code === 'EROFS' || (ctx.store.readOnly && (code === 'EACCES' || code === 'EPERM'))) {
+        return new ApiError('permission_denied', `The data folder ${ctx.dataDir} is read-only: listing and reports work, but this needs to write to it`);
+      }
+      if (code === 'SQLITE_FULL' || code === 'ENOSPC') return new ApiError('unavailable', `Disk full: could not write to ${ctx.dataDir}`);
+      return null;
+    },
   });
   return { ...dispatcher, context: ctx };
 }

@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { migrate } from './migrations';
+import { migrate, migrationCount } from './migrations';
 import { ApiError } from '../../shared/errors';
 
 export type Db = Database.Database;
@@ -13,6 +13,12 @@ export type Db = Database.Database;
 export interface OpenOptions {
   /** Path of a better_sqlite3.node built for another ABI (Electron's, in development). */
   nativeBinding?: string;
+  /**
+   * The data folder cannot be written (a read-only mount, a colleague's shared folder): SQLite
+   * cannot open a WAL database where it cannot make its -shm file, so a snapshot copy is opened
+   * read-only instead and writes fail with SQLITE_READONLY (see openStore).
+   */
+  readOnly?: boolean;
 }
 
 /**
@@ -43,7 +49,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
   const nativeBinding = options.nativeBinding ?? process.env.SWEEPLAB_SQLITE_BINDING;
   let db: Db;
   try {
-    db = new Database(file, nativeBinding ? { nativeBinding } : {});
+    db = new Database(file, { ...(nativeBinding ? { nativeBinding } : {}), ...(options.readOnly ? { readonly: true, fileMustExist: true } : {}) });
   } catch (error) {
     throw openError(file, error);
   }
@@ -55,6 +61,14 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     const code = (error as { code?: string }).code ?? '';
     if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') throw damaged(file, (error as Error).message);
     throw openError(file, error);
+  }
+  if (options.readOnly) {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version !== migrationCount()) {
+      db.close();
+      throw new ApiError('permission_denied', `The database ${file} needs an upgrade (schema ${version}) but its folder is read-only: open it once where it can be written`);
+    }
+    return db;
   }
   db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');

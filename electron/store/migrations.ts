@@ -114,6 +114,10 @@ export const migrations: readonly string[] = [
 
 export const SCHEMA_VERSION = migrations.length;
 
+export function migrationCount(): number {
+  return migrations.length;
+}
+
 export function migrate(db: Database.Database): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > migrations.length) {

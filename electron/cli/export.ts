@@ -70,7 +70,7 @@ export function registerExport(program: Command, ctx: CliContext): void {
 
   exp
     .command('model <runId>')
-    .description('a trained model: TF.js layers files (model.json + weights.bin) or PyTorch code (model.py)')
+    .description('a trained model: TF.js layers files (model.json + weights.bin) or PyTorch (model.py that loads model.safetensors)')
     .requiredOption('-o, --output <dir>', 'the folder to write into (created if missing)')
     .option('--format <format>', 'tfjs or pytorch', 'tfjs')
     .option('-f, --force', 'overwrite files of the same names in the folder')

@@ -1,6 +1,6 @@
 /**
  * Exports: runs, epochs and sweep cells as CSV or the JSON bundle; a trained model as TF.js files
- * or PyTorch code. Each writes where the caller says or hands the bytes back (output.ts).
+ * or PyTorch code with its weights in a .safetensors file. Each writes where the caller says or hands the bytes back (output.ts).
  */
 import { join } from 'node:path';
 import type { FileResult, ModelExportResult } from '../../shared/contract';
@@ -14,6 +14,10 @@ import { readCheckpoint } from '../engine/checkpoint';
 import { loadSubject } from '../reports/subject';
 import { buildBundle, bundleJson } from './bundle';
 import { toTfjs } from './model';
+import { encodeSafetensors, pytorchLoader, pytorchStateDict } from './safetensors';
+
+/** model.py loads the weights from this file beside it. */
+const PYTORCH_WEIGHTS = 'model.safetensors';
 import { deliver, prepareFolder, safeFileStem, writeFileAtomic } from './output';
 import { tableOf, toCsv } from './tables';
 
@@ -59,31 +63,39 @@ export function exportModel(
   const run = ctx.store.runs.get(request.runId);
   if (!run) throw new ApiError('not_found', `No run with id ${request.runId}`);
   const dataset = ctx.store.datasets.get(run.datasetId);
-  const shape = dataset?.shape ?? null;
   let files: ProducedFile[];
-  let epoch: number | null = null;
 
+  if (!dataset) throw new ApiError('failed_precondition', `The data set of run ${run.name} is gone; its input shape is needed to build the model`);
+  const dir = (ctx.checkpointDir ?? ((id: string) => runCheckpointDir(ctx.dataDir, id)))(run.id);
+  const checkpoint = readCheckpoint(dir);
+  if (!checkpoint) {
+    throw new ApiError(
+      'failed_precondition',
+      run.epochsDone === 0
+        ? `Run ${run.name} has not finished an epoch yet, so there are no trained weights to export`
+        : `Run ${run.name} has no saved weights on this machine (imported from another machine, or its checkpoint was removed)`,
+    );
+  }
+  const epoch = checkpoint.epoch;
   if (request.format === 'pytorch') {
-    if (!shape) throw new ApiError('failed_precondition', `The data set of run ${run.name} is gone; its input shape is needed to write the model's code`);
+    const shape = dataset.shape;
     const channelsLast =
       shape[2] > 1
         ? `# Channels last, as Sweeplab stores images: permute torchvision's [N, C, H, W] batches with x.permute(0, 2, 3, 1) first.\n`
         : '';
     const header = `# ${run.name} (Sweeplab run ${run.id}), exported by Sweeplab ${appVersion}\n# Input: float tensors [batch, ${shape.join(', ')}] (pixels / 255); output: class scores (logits).\n${channelsLast}`;
-    files = [{ name: 'model.py', mimeType: 'text/x-python', content: Buffer.from(`${header}${toPyTorch(run.model, shape)}`, 'utf8') }];
+    const weights = encodeSafetensors(pytorchStateDict(run.model, dataset, { ...checkpoint, steps: checkpoint.optimizer.step }), {
+      format: 'pt',
+      run: run.id,
+      epoch: String(epoch),
+      generatedBy: `Sweeplab ${appVersion}`,
+    });
+    const code = `${header}${toPyTorch(run.model, shape)}${pytorchLoader(PYTORCH_WEIGHTS, epoch)}`;
+    files = [
+      { name: 'model.py', mimeType: 'text/x-python', content: Buffer.from(code, 'utf8') },
+      { name: PYTORCH_WEIGHTS, mimeType: 'application/octet-stream', content: weights },
+    ];
   } else {
-    if (!dataset) throw new ApiError('failed_precondition', `The data set of run ${run.name} is gone; its input shape is needed to build the model`);
-    const dir = (ctx.checkpointDir ?? ((id: string) => runCheckpointDir(ctx.dataDir, id)))(run.id);
-    const checkpoint = readCheckpoint(dir);
-    if (!checkpoint) {
-      throw new ApiError(
-        'failed_precondition',
-        run.epochsDone === 0
-          ? `Run ${run.name} has not finished an epoch yet, so there are no trained weights to export`
-          : `Run ${run.name} has no saved weights on this machine (imported from another machine, or its checkpoint was removed)`,
-      );
-    }
-    epoch = checkpoint.epoch;
     const { modelJson, weightsBin } = toTfjs(run, dataset, checkpoint, `Sweeplab ${appVersion}`);
     files = [
       { name: 'model.json', mimeType: 'application/json', content: Buffer.from(modelJson, 'utf8') },
@@ -96,7 +108,7 @@ export function exportModel(
     for (const f of files) writeFileAtomic(join(request.dir, f.name), f.content);
     return { dir: request.dir, epoch, files: files.map((f) => ({ name: f.name, mimeType: f.mimeType, bytes: f.content.length, base64: null })) };
   }
-  // Browser mode: the page saves each file; the names stay model.json / weights.bin because
-  // model.json refers to weights.bin by name.
+  // Browser mode: the page saves each file; the names stay as written because model.json refers
+  // to weights.bin and model.py to model.safetensors by name.
   return { dir: null, epoch, files: files.map((f) => ({ name: f.name, mimeType: f.mimeType, bytes: f.content.length, base64: f.content.toString('base64') })) };
 }

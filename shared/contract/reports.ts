@@ -83,7 +83,8 @@ export const ModelExportRequest = z.strictObject({
   runId: Id,
   /**
    * 'tfjs': model.json + weights.bin in TF.js layers format (`tf.loadLayersModel`), from the run's
-   * latest checkpoint. 'pytorch': model.py, the nn.Sequential of the spec (architecture; no weights).
+   * latest checkpoint. 'pytorch': model.safetensors (the state_dict of the spec's nn.Sequential, from
+   * the latest checkpoint) and model.py, the nn.Sequential's code that loads it.
    */
   format: z.enum(['tfjs', 'pytorch']).default('tfjs'),
   /** A folder to write the files into (created if missing); omitted: the files come back as base64. */
@@ -97,7 +98,7 @@ export const ModelExportResult = z.strictObject({
   /** The folder written to; null when the files come back as base64. */
   dir: z.string().nullable(),
   files: z.array(z.strictObject({ name: z.string(), mimeType: z.string(), bytes: z.number().int(), base64: z.string().nullable() })),
-  /** The checkpoint's epoch the weights come from (tfjs); null for code-only exports. */
+  /** The checkpoint's epoch the weights come from; null for code-only exports. */
   epoch: z.number().int().nullable(),
 });
 export type ModelExportResult = z.infer<typeof ModelExportResult>;

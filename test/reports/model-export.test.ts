@@ -20,7 +20,7 @@ import { exportModel, runCheckpointDir } from '../../electron/exports';
 import { ModelExportRequest } from '../../shared/contract';
 import { ModelSpec, TrainConfig } from '../../shared/domain';
 import { openStore, type Store } from '../../electron/store';
-import { datasetRecord, tempDir } from '../support/fixtures';
+import { allLayersModel, datasetRecord, tempDir } from '../support/fixtures';
 
 const SHAPE: [number, number, number] = [4, 5, 2];
 const FEATURES = 40;
@@ -39,25 +39,7 @@ function split(count: number, seed: number) {
   return { images, labels, count };
 }
 
-const model = ModelSpec.parse({
-  init: { kind: 'kaiming_uniform' },
-  layers: [
-    { type: 'flatten' },
-    { type: 'linear', units: 24 },
-    { type: 'batchnorm1d', momentum: 0.3 },
-    { type: 'relu' },
-    { type: 'dropout', p: 0.3 },
-    { type: 'linear', units: 16, bias: false, init: { kind: 'xavier_uniform' } },
-    { type: 'tanh' },
-    { type: 'linear', units: 16 },
-    { type: 'leaky_relu', negativeSlope: 0.1 },
-    { type: 'linear', units: 12 },
-    { type: 'gelu' },
-    { type: 'linear', units: 12 },
-    { type: 'sigmoid' },
-    { type: 'linear', units: CLASSES },
-  ],
-});
+const model = allLayersModel(CLASSES);
 
 describe('TF.js model export', () => {
   let dir: ReturnType<typeof tempDir>;

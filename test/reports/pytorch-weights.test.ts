@@ -25,7 +25,7 @@ import { ModelExportRequest } from '../../shared/contract';
 import { ModelSpec, TrainConfig } from '../../shared/domain';
 import { presetModel } from '../../shared/models';
 import { openStore, type Store } from '../../electron/store';
-import { datasetRecord, tempDir } from '../support/fixtures';
+import { allLayersModel, datasetRecord, tempDir } from '../support/fixtures';
 
 const PYTHON = '/usr/bin/python3';
 const FASHION = '/usr/share/datasets/fashion-mnist';
@@ -195,25 +195,7 @@ describe.skipIf(skip !== null)('PyTorch weight export, loaded by PyTorch', () =>
       }
       return { images: imgs, labels: labs, count };
     };
-    const model = ModelSpec.parse({
-      init: { kind: 'kaiming_uniform' },
-      layers: [
-        { type: 'flatten' },
-        { type: 'linear', units: 24 },
-        { type: 'batchnorm1d', momentum: 0.3, eps: 1e-3 },
-        { type: 'relu' },
-        { type: 'dropout', p: 0.3 },
-        { type: 'linear', units: 16, bias: false, init: { kind: 'xavier_uniform' } },
-        { type: 'tanh' },
-        { type: 'linear', units: 16 },
-        { type: 'leaky_relu', negativeSlope: 0.1 },
-        { type: 'linear', units: 12 },
-        { type: 'gelu' },
-        { type: 'linear', units: 12 },
-        { type: 'sigmoid' },
-        { type: 'linear', units: 3 },
-      ],
-    });
+    const model = allLayersModel(3, { momentum: 0.3, eps: 1e-3 });
     const data: TrainingData = { shape, numClasses: 3, train: make(96, 1), test: make(30, 2) };
     const config = TrainConfig.parse({ lr: 0.01, epochs: 2, batchSize: 16, clipNorm: 1, seed: 3, backend: 'cpu' });
     const { out, checkpointDir } = await trainAndExport(model, data, config, 'all layers');

@@ -35,3 +35,29 @@ export const tinyModel: ModelSpec = ModelSpecSchema.parse({
 });
 
 export const tinyConfig: TrainConfig = TrainConfigSchema.parse({ lr: 0.001, clipNorm: 1.5, epochs: 2 });
+
+/**
+ * A model with every layer type, BatchNorm with non-default momentum and eps, a bias-free Linear
+ * and a per-layer init: what the model exports must get right.
+ */
+export function allLayersModel(classes: number, batchnorm: { momentum: number; eps?: number } = { momentum: 0.3 }): ModelSpec {
+  return ModelSpecSchema.parse({
+    init: { kind: 'kaiming_uniform' },
+    layers: [
+      { type: 'flatten' },
+      { type: 'linear', units: 24 },
+      { type: 'batchnorm1d', ...batchnorm },
+      { type: 'relu' },
+      { type: 'dropout', p: 0.3 },
+      { type: 'linear', units: 16, bias: false, init: { kind: 'xavier_uniform' } },
+      { type: 'tanh' },
+      { type: 'linear', units: 16 },
+      { type: 'leaky_relu', negativeSlope: 0.1 },
+      { type: 'linear', units: 12 },
+      { type: 'gelu' },
+      { type: 'linear', units: 12 },
+      { type: 'sigmoid' },
+      { type: 'linear', units: classes },
+    ],
+  });
+}

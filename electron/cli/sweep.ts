@@ -17,6 +17,7 @@ import {
   BackendChoice,
   OptimizerName,
   PresetName,
+  SearchMethod,
   type EpochMetrics,
   type Run,
   type Sweep,
@@ -25,6 +26,9 @@ import {
 import type { SweepDetail, SweepPlan } from '../../shared/contract/sweeps';
 import { ApiError } from '../../shared/errors';
 import { presetModel } from '../../shared/models';
+import { describeMethod, describePrune, describeSpace } from '../../shared/adaptive';
+import { describeCell } from '../sweeps/grid';
+import { cellValuesOf } from '../sweeps/scheduler';
 
 interface SweepOptions extends ValidationOptions {
   dataset: string;
@@ -46,10 +50,28 @@ interface SweepOptions extends ValidationOptions {
   backend: string;
   trainAccFull?: boolean;
   name?: string;
+  method: string;
+  trials?: number;
+  clipRange?: string;
+  clipScale: string;
+  clipNone?: boolean;
+  weightDecayRange?: string;
+  searchSeed?: number;
+  tpeStartup?: number;
+  prune?: string;
+  grace?: number;
+  eta?: number;
+  maxEpochs?: number;
+  startup?: number;
+  warmup?: number;
+  maxIter?: number;
+  strict?: boolean;
+  pruneMetric: string;
+  pruneMode: string;
 }
 
 const SWEEP_ENDED = new Set<Sweep['status']>(['completed', 'cancelled', 'failed', 'interrupted', 'paused']);
-const TRIAL_ENDED = new Set(['completed', 'failed', 'diverged', 'cancelled', 'interrupted']);
+const TRIAL_ENDED = new Set(['completed', 'failed', 'diverged', 'cancelled', 'interrupted', 'pruned']);
 
 function list<T>(name: string, raw: string, parse: (item: string) => T): T[] {
   const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
@@ -67,12 +89,90 @@ function enumItem<T extends string>(name: string, options: readonly T[]) {
 /** `--lr-range 1e-4:1e-1:7` → {min, max, points}. */
 export function parseLrRange(raw: string): { min: number; max: number; points: number } {
   const parts = raw.split(':');
-  if (parts.length !== 3) throw new ApiError('invalid_argument', `--lr-range must be MIN:MAX:POINTS, e.g. 1e-4:1e-1:7; got "${raw}"`);
+  if (parts.length !== 3) throw new ApiError('invalid_argument', `--lr-range must be MIN:MAX:POINTS for a grid, e.g. 1e-4:1e-1:7 (MIN:MAX with --method random or tpe); got "${raw}"`);
   return {
     min: numberOption('--lr-range min')(parts[0]!),
     max: numberOption('--lr-range max')(parts[1]!),
     points: numberOption('--lr-range points', true)(parts[2]!),
   };
+}
+
+/** A search range `MIN:MAX` (`--lr-range 1e-4:1e-1`, `--clip-range 0.1:3`). */
+export function parseSearchRange(flag: string, raw: string): { min: number; max: number } {
+  const parts = raw.split(':');
+  if (parts.length !== 2) throw new ApiError('invalid_argument', `${flag} must be MIN:MAX for a search, e.g. ${flag === '--lr-range' ? '1e-4:1e-1' : '0.1:3'}; got "${raw}"`);
+  const min = numberOption(`${flag} min`)(parts[0]!);
+  const max = numberOption(`${flag} max`)(parts[1]!);
+  if (!(min <= max)) throw new ApiError('invalid_argument', `${flag}: MIN must not exceed MAX; got "${raw}"`);
+  return { min, max };
+}
+
+/**
+ * The search and early-termination part of a sweep spec from the CLI options: method, trial
+ * budget, ranges, TPE settings and the prune rule. The spec's own schema checks the rest (a grid
+ * with a budget, hyperband without bands, …) and its message is what the user sees.
+ */
+export function adaptiveFromOptions(opts: Pick<SweepOptions, 'method' | 'trials' | 'lrRange' | 'clipRange' | 'clipScale' | 'clipNone' | 'weightDecayRange' | 'searchSeed' | 'tpeStartup' | 'prune' | 'grace' | 'eta' | 'maxEpochs' | 'startup' | 'warmup' | 'maxIter' | 'strict' | 'pruneMetric' | 'pruneMode'>): Partial<SweepSpecInput> {
+  const method = enumItem('--method', SearchMethod.options)(opts.method);
+  const search = method !== 'grid';
+  const out: Partial<SweepSpecInput> = {};
+  if (search) {
+    if (opts.trials === undefined) throw new ApiError('invalid_argument', `--method ${method} needs --trials N (the number of configurations to try)`);
+    out.method = method;
+    out.trials = opts.trials;
+    const ranges: NonNullable<SweepSpecInput['ranges']> = {};
+    if (opts.lrRange) ranges.lr = { ...parseSearchRange('--lr-range', opts.lrRange), log: true };
+    if (opts.clipRange) ranges.clip = { ...parseSearchRange('--clip-range', opts.clipRange), log: enumItem('--clip-scale', ['log', 'uniform'] as const)(opts.clipScale) === 'log', none: Boolean(opts.clipNone) };
+    if (opts.weightDecayRange) ranges.weightDecay = { ...parseSearchRange('--weight-decay-range', opts.weightDecayRange), log: false };
+    if (Object.keys(ranges).length) out.ranges = ranges;
+    if (opts.searchSeed !== undefined) out.searchSeed = opts.searchSeed;
+    if (opts.tpeStartup !== undefined) {
+      if (method !== 'tpe') throw new ApiError('invalid_argument', '--tpe-startup needs --method tpe');
+      out.tpe = { startupTrials: opts.tpeStartup };
+    }
+  } else {
+    if (opts.trials !== undefined) throw new ApiError('invalid_argument', '--trials needs --method random or tpe (a grid runs every combination)');
+    for (const [flag, v] of [['--clip-range', opts.clipRange], ['--weight-decay-range', opts.weightDecayRange], ['--search-seed', opts.searchSeed], ['--tpe-startup', opts.tpeStartup]] as const) {
+      if (v !== undefined) throw new ApiError('invalid_argument', `${flag} needs --method random or tpe`);
+    }
+  }
+  if (opts.prune) {
+    const rule = enumItem('--prune', ['asha', 'median', 'hyperband'] as const)(opts.prune);
+    const metric = {
+      name: ({ 'val-acc': 'valAcc', 'val-loss': 'valLoss' } as const)[enumItem('--prune-metric', ['val-acc', 'val-loss'] as const)(opts.pruneMetric)],
+      mode: enumItem('--prune-mode', ['best', 'last'] as const)(opts.pruneMode),
+    };
+    const refuse = (flag: string, v: unknown, rules: string) => {
+      if (v !== undefined) throw new ApiError('invalid_argument', `${flag} applies to --prune ${rules}, not ${rule}`);
+    };
+    if (rule === 'asha') {
+      refuse('--startup', opts.startup, 'median');
+      refuse('--warmup', opts.warmup, 'median');
+      refuse('--max-iter', opts.maxIter, 'hyperband');
+      refuse('--strict', opts.strict, 'hyperband');
+      out.prune = { rule, metric, grace: opts.grace ?? 1, eta: opts.eta ?? 3, ...(opts.maxEpochs !== undefined ? { maxEpochs: opts.maxEpochs } : {}) };
+    } else if (rule === 'median') {
+      for (const [flag, v] of [['--grace', opts.grace], ['--eta', opts.eta], ['--max-epochs', opts.maxEpochs], ['--max-iter', opts.maxIter], ['--strict', opts.strict]] as const) refuse(flag, v, flag === '--max-iter' || flag === '--strict' ? 'hyperband' : 'asha or hyperband');
+      out.prune = { rule, metric, startupTrials: opts.startup ?? 5, warmupEpochs: opts.warmup ?? 0 };
+    } else {
+      refuse('--startup', opts.startup, 'median');
+      refuse('--warmup', opts.warmup, 'median');
+      refuse('--max-epochs', opts.maxEpochs, 'asha');
+      // W&B's min_iter is --grace; without either, bands from --max-iter (default: the epochs) and s.
+      out.prune = {
+        rule,
+        metric,
+        eta: opts.eta ?? 3,
+        strict: Boolean(opts.strict),
+        ...(opts.maxIter !== undefined ? { maxIter: opts.maxIter } : { minIter: opts.grace ?? 1 }),
+      };
+    }
+  } else {
+    for (const [flag, v] of [['--grace', opts.grace], ['--eta', opts.eta], ['--max-epochs', opts.maxEpochs], ['--startup', opts.startup], ['--warmup', opts.warmup], ['--max-iter', opts.maxIter], ['--strict', opts.strict]] as const) {
+      if (v !== undefined) throw new ApiError('invalid_argument', `${flag} needs --prune asha, median or hyperband`);
+    }
+  }
+  return out;
 }
 
 export function registerSweep(program: Command, ctx: CliContext): void {
@@ -97,10 +197,32 @@ export function registerSweep(program: Command, ctx: CliContext): void {
     .option('--seed <n>', 'first seed', numberOption('--seed', true), 0)
     .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu', 'auto')
     .option('--train-acc-full', 'train accuracy on the full training split (as the notebook did)')
-    .option('--name <name>', 'sweep name'))
+    .option('--name <name>', 'sweep name')
+    .option('--method <grid|random|tpe>', 'grid: every combination; random or tpe: --trials configurations drawn from the ranges and lists', 'grid')
+    .option('--trials <n>', 'configurations a random or TPE search tries (each run --repeats times)', numberOption('--trials', true))
+    .option('--clip-range <min:max>', 'search: draw the clip norm from this range (instead of --clip)')
+    .option('--clip-scale <log|uniform>', 'with --clip-range: how clip norms are drawn', 'uniform')
+    .option('--clip-none', 'with --clip-range: "no clipping" is drawn too (half the time)')
+    .option('--weight-decay-range <min:max>', 'search: draw weight decay uniformly from this range')
+    .option('--search-seed <n>', "the search's own seed (default --seed): the same seed proposes the same configurations", numberOption('--search-seed', true))
+    .option('--tpe-startup <n>', 'TPE: random proposals before the Parzen estimators take over (default 10)', numberOption('--tpe-startup', true))
+    .option('--prune <asha|median|hyperband>', 'stop unpromising trials early (they end "pruned", resumable by hand)')
+    .option('--grace <n>', 'asha: epochs before the first rung; hyperband: min_iter (default 1)', numberOption('--grace', true))
+    .option('--eta <x>', 'asha/hyperband: reduction factor, the top 1/eta go on (default 3)', numberOption('--eta'))
+    .option('--max-epochs <n>', 'asha: last epoch that can be a rung (default: --epochs)', numberOption('--max-epochs', true))
+    .option('--startup <n>', 'median: completed trials before any is stopped (default 5)', numberOption('--startup', true))
+    .option('--warmup <n>', 'median: epochs never judged (default 0)', numberOption('--warmup', true))
+    .option('--max-iter <n>', 'hyperband: bands at max_iter/eta^i instead of from --grace', numberOption('--max-iter', true))
+    .option('--strict', "hyperband: compare a trial's value at the band, not its best so far")
+    .option('--prune-metric <val-acc|val-loss>', 'the number early termination watches', 'val-acc')
+    .option('--prune-mode <best|last>', 'its best so far or its latest value', 'best'))
     .action(async (opts: SweepOptions) => {
       if (!opts.dataset || !opts.model) throw new ApiError('invalid_argument', 'sweep needs --dataset and --model (or a subcommand: resume, show, list, cancel)');
-      if (!opts.lr === !opts.lrRange) throw new ApiError('invalid_argument', 'give exactly one of --lr and --lr-range');
+      const adaptive = adaptiveFromOptions(opts);
+      const searching = adaptive.method !== undefined;
+      if (!searching && !opts.lr === !opts.lrRange) throw new ApiError('invalid_argument', 'give exactly one of --lr and --lr-range');
+      if (searching && !opts.lr === !opts.lrRange) throw new ApiError('invalid_argument', `--method ${adaptive.method} needs --lr-range MIN:MAX (log-uniform) or --lr with the rates to choose from`);
+      if (searching && opts.clipRange && opts.clip !== 'none') throw new ApiError('invalid_argument', 'give --clip-range or --clip, not both (add --clip-none to draw "no clipping" too)');
       const backend = BackendChoice.safeParse(opts.backend);
       if (!backend.success) throw new ApiError('invalid_argument', '--backend must be auto, tensorflow-gpu, tensorflow, wasm or cpu');
       const optimizers = list('--optimizer', opts.optimizer, enumItem('--optimizer', OptimizerName.options));
@@ -108,8 +230,10 @@ export function registerSweep(program: Command, ctx: CliContext): void {
       const decays = opts.weightDecay ? list('--weight-decay', opts.weightDecay, numberOption('--weight-decay')) : null;
       const clips = list('--clip', opts.clip, (c) => (c === 'none' ? null : numberOption('--clip')(c)));
       const lrValues = opts.lr ? list('--lr', opts.lr, numberOption('--lr')) : null;
-      const lrRange = opts.lrRange ? parseLrRange(opts.lrRange) : null;
-      const lrAxis = lrValues ? { values: lrValues } : { range: lrRange! };
+      // A search draws lr from its range (adaptive.ranges.lr); the grid axis then holds its bounds.
+      const searchLr = searching && opts.lrRange ? adaptive.ranges!.lr! : null;
+      const lrRange = opts.lrRange && !searchLr ? parseLrRange(opts.lrRange) : null;
+      const lrAxis = lrValues ? { values: lrValues } : searchLr ? { values: [searchLr.min, searchLr.max] } : { range: lrRange! };
 
       const dataset = await resolveDataset(ctx, opts.dataset);
       const presets = opts.model.includes(',') ? list('--model', opts.model, enumItem('--model', PresetName.options)) : null;
@@ -120,7 +244,7 @@ export function registerSweep(program: Command, ctx: CliContext): void {
         model,
         base: {
           optimizer: optimizers[0]!,
-          lr: lrValues ? lrValues[0]! : lrRange!.min,
+          lr: lrValues ? lrValues[0]! : (searchLr?.min ?? lrRange!.min),
           batchSize: batches[0]!,
           epochs: opts.epochs,
           seed: opts.seed,
@@ -141,6 +265,7 @@ export function registerSweep(program: Command, ctx: CliContext): void {
         },
         repeats: opts.repeats,
         ...(opts.pack !== undefined ? { pack: opts.pack } : {}),
+        ...adaptive,
       };
       const plan = await ctx.call('sweeps.plan', { spec, concurrency: opts.concurrency });
       await follow(ctx, 'create', async () => {
@@ -154,6 +279,13 @@ export function registerSweep(program: Command, ctx: CliContext): void {
     .description('continue an interrupted, paused or cancelled sweep in the foreground: unfinished trials from their last checkpoint')
     .action(async (id: string) => {
       await follow(ctx, 'resume', async () => ({ sweep: await ctx.call('sweeps.get', { id }), plan: null }));
+    });
+
+  sweep
+    .command('resume-trial <id> <trialId>')
+    .description('resume a pruned trial to its full length, in the foreground (early termination then leaves it alone)')
+    .action(async (id: string, trialId: string) => {
+      await follow(ctx, 'resume-trial', async () => ({ sweep: await ctx.call('sweeps.get', { id }), plan: null }), false, trialId);
     });
 
   sweep
@@ -233,6 +365,7 @@ interface CellRow {
   running: Map<string, number>;
   finals: number[];
   failed: number;
+  pruned: number;
 }
 
 /**
@@ -241,9 +374,10 @@ interface CellRow {
  */
 async function follow(
   ctx: CliContext,
-  mode: 'create' | 'resume' | 'rerun',
+  mode: 'create' | 'resume' | 'rerun' | 'resume-trial',
   prepare: () => Promise<{ sweep: Sweep; plan: SweepPlan | null }>,
   includeDiverged = false,
+  trialId?: string,
 ): Promise<void> {
   const runtime = await ctx.open();
   const json = Boolean(ctx.options.json);
@@ -253,14 +387,29 @@ async function follow(
   const detail0 = await ctx.call('sweeps.show', { id: sweepId });
   const trials = new Map(detail0.trials.map((t) => [t.id, t]));
   const cells = new Map<string, CellRow>();
-  for (const c of detail0.stats.cells) cells.set(c.cellId, { label: c.label, total: c.trials.total, done: 0, running: new Map(), finals: [], failed: 0 });
+  for (const c of detail0.stats.cells) cells.set(c.cellId, { label: c.label, total: c.trials.total, done: 0, running: new Map(), finals: [], failed: 0, pruned: 0 });
   for (const t of detail0.trials) {
     const row = cells.get(t.cellId)!;
-    if (t.status === 'completed' || t.status === 'diverged') {
+    if (t.status === 'completed' || t.status === 'diverged' || t.status === 'pruned') {
       row.done++;
+      if (t.status === 'pruned') row.pruned++;
       if (t.status === 'completed' && t.epochs.length) row.finals.push(t.epochs.at(-1)!.valAcc);
     }
   }
+  // A search sweep stores its configurations as trainers free up: a trial first seen here joins
+  // the table then, as its own cell or a new seed of one.
+  const spec = detail0.spec;
+  const known = (run: Run): SweepDetail['trials'][number] | undefined => {
+    const seen = trials.get(run.id);
+    if (seen || run.sweepId !== sweepId || !run.cellId) return seen;
+    const values = cellValuesOf({ lr: run.config.lr, clip: run.config.clipNorm, batchSize: run.config.batchSize, optimizer: run.config.optimizer, weightDecay: run.config.weightDecay ?? null, preset: run.model.preset ?? null }, spec);
+    const t = { id: run.id, cellId: run.cellId, ...values, seed: run.config.seed, status: run.status, error: null, backend: null, epochs: [] };
+    trials.set(run.id, t);
+    const row = cells.get(run.cellId);
+    if (row) row.total++;
+    else cells.set(run.cellId, { label: describeCell(values), total: 1, done: 0, running: new Map(), finals: [], failed: 0, pruned: 0 });
+    return t;
+  };
   let current: Sweep = initial;
   let drawn = 0;
   let lastDraw = 0;
@@ -294,7 +443,7 @@ async function follow(
     draw();
   });
   const offRun = runtime.events.on('run.updated', (run: Run) => {
-    const t = trials.get(run.id);
+    const t = known(run);
     if (!t) return;
     const row = cells.get(t.cellId)!;
     if (run.status === 'running') {
@@ -305,10 +454,11 @@ async function follow(
     row.running.delete(run.id);
     if (!TRIAL_ENDED.has(run.status) || t.status === run.status) return;
     t.status = run.status;
-    if (run.status === 'completed' || run.status === 'diverged') row.done++;
+    if (run.status === 'completed' || run.status === 'diverged' || run.status === 'pruned') row.done++;
     if (run.status === 'completed' && run.lastValAcc !== null) row.finals.push(run.lastValAcc);
     if (run.status === 'failed') row.failed++;
-    const end = { trialId: run.id, cellId: t.cellId, lr: t.lr, clip: t.clip, seed: t.seed, status: run.status, epochs: run.epochsDone, bestValAcc: run.bestValAcc, bestEpoch: run.bestEpoch, finalValAcc: run.lastValAcc, backend: run.backend, packSize: run.packSize ?? null, error: run.error };
+    if (run.status === 'pruned') row.pruned++;
+    const end = { trialId: run.id, cellId: t.cellId, lr: t.lr, clip: t.clip, seed: t.seed, status: run.status, epochs: run.epochsDone, bestValAcc: run.bestValAcc, bestEpoch: run.bestEpoch, finalValAcc: run.lastValAcc, backend: run.backend, packSize: run.packSize ?? null, error: run.error, pruned: run.pruned ?? null };
     if (json) process.stdout.write(`${JSON.stringify({ type: 'trial', ...end })}\n`);
     else
       out(
@@ -351,14 +501,20 @@ async function follow(
   try {
     if (json) {
       process.stdout.write(
-        `${JSON.stringify({ sweepId, name: initial.name, trials: initial.trials.total, ...(plan ? { epochs: plan.epochs, etaSeconds: plan.etaSeconds, etaSource: plan.etaSource } : {}) })}\n`,
+        `${JSON.stringify({ sweepId, name: initial.name, trials: initial.trials.total, ...(plan ? { epochs: plan.epochs, epochsFull: plan.epochsFull, etaSeconds: plan.etaSeconds, etaSource: plan.etaSource } : {}) })}\n`,
       );
     } else {
-      process.stdout.write(`Sweep ${initial.name} (${sweepId}) on ${detail0.trials.length} trials\n`);
-      if (plan) process.stdout.write(`${plan.trials} trials, ${plan.epochs} trial-epochs, about ${duration(plan.etaSeconds)} (${plan.basis})\n`);
+      process.stdout.write(
+        `Sweep ${initial.name} (${sweepId}) on ${initial.spec.method && initial.spec.method !== 'grid' ? `up to ${initial.trials.total} trials (${describeMethod(initial.spec)}, proposed as trainers free up)` : `${detail0.trials.length} trials`}\n`,
+      );
+      if (plan) {
+        process.stdout.write(`${plan.trials} trials, ${plan.epochs} trial-epochs, about ${duration(plan.etaSeconds)} (${plan.basis})\n`);
+        if (plan.pruneBasis) process.stdout.write(`  with early termination: about ${plan.epochs} of ${plan.epochsFull} trial-epochs (${plan.pruneBasis})\n`);
+      }
     }
     if (mode === 'create') current = await ctx.call('sweeps.launch', { id: sweepId });
     else if (mode === 'resume') current = await ctx.call('sweeps.resume', { id: sweepId });
+    else if (mode === 'resume-trial') current = await ctx.call('sweeps.resumeTrial', { id: sweepId, trialId: trialId! });
     else current = await ctx.call('sweeps.rerunFailed', { id: sweepId, includeDiverged });
     draw(true);
     if (!SWEEP_ENDED.has(current.status)) await ended;
@@ -407,9 +563,9 @@ function liveTable(sweep: Sweep, cells: Map<string, CellRow>): string {
   const rows = [...cells.values()].map((c) => {
     const mean = c.finals.length ? c.finals.reduce((a, b) => a + b, 0) / c.finals.length : null;
     const running = [...c.running.values()].map((e) => `ep ${e}`).join(' ');
-    return [c.label, `${c.done}/${c.total}`, running || '', pct(mean), c.failed || ''];
+    return [c.label, `${c.done}/${c.total}`, running || '', pct(mean), c.pruned || '', c.failed || ''];
   });
-  return `${head}\n${formatTable(['cell', 'seeds', 'running', 'final val (mean)', 'failed'], rows)}`;
+  return `${head}\n${formatTable(['cell', 'seeds', 'running', 'final val (mean)', 'pruned', 'failed'], rows)}`;
 }
 
 function describeSweep(d: SweepDetail): string {
@@ -423,7 +579,26 @@ function describeSweep(d: SweepDetail): string {
     `trials     ${[...statuses].map(([s, n]) => `${n} ${s}`).join(', ')}`,
     `concurrency ${d.concurrency}${d.spec.pack !== undefined ? `, packs of up to ${d.spec.pack}` : ''}, ${d.spec.base.epochs} epochs per trial, ${d.spec.repeats} seed${d.spec.repeats === 1 ? '' : 's'} per cell`,
     ...failures.map((x) => `  ${x.status}: lr ${x.lr}, clip ${x.clip ?? 'none'}, seed ${x.seed}: ${x.error ?? ''}`),
+    ...adaptiveLines(d),
   ].join('\n');
+}
+
+/** Search method, early termination, epochs saved and each pruned trial with its reason. */
+export function adaptiveLines(d: Pick<SweepDetail, 'spec' | 'stats' | 'trials'>): string[] {
+  const a = d.stats.adaptive;
+  if (!a) return [];
+  const lines = [`method     ${describeMethod(d.spec)}${a.method !== 'grid' ? ` (${a.configurations.proposed} proposed so far)` : ''}`];
+  if (a.method !== 'grid') lines.push(`space      ${describeSpace(d.spec).join('; ')}`);
+  lines.push(`pruning    ${describePrune(d.spec.prune)}`);
+  if (d.spec.prune) {
+    const share = a.epochs.full ? ` (${((100 * a.epochs.saved) / a.epochs.full).toFixed(0)}% of ${a.epochs.full})` : '';
+    lines.push(`epochs     ${a.epochs.trained} trained, ${a.epochs.saved} saved by pruning${share}; ${a.prunedTrials} trial${a.prunedTrials === 1 ? '' : 's'} pruned`);
+    const pruned = d.trials.filter((t) => t.status === 'pruned');
+    for (const t of pruned.slice(0, 10)) lines.push(`  pruned: ${describeCell(t)}, seed ${t.seed}, at epoch ${t.pruned?.epoch ?? t.epochs.length}: ${t.pruned?.reason ?? t.error ?? ''}`);
+    if (pruned.length > 10) lines.push(`  … and ${pruned.length - 10} more pruned (sweep show --json lists them all)`);
+  }
+  lines.push(a.note);
+  return lines;
 }
 
 
@@ -440,7 +615,10 @@ export function statsReport(detail: Pick<SweepDetail, 'stats' | 'analysisMetric'
       const f = c[m];
       const v = c.vsBest[m];
       return [
-        c.label + (c.trials.diverged ? ` (${c.trials.diverged} diverged)` : '') + (c.trials.failed ? ` (${c.trials.failed} failed)` : ''),
+        c.label +
+          (c.trials.diverged ? ` (${c.trials.diverged} diverged)` : '') +
+          (c.trials.failed ? ` (${c.trials.failed} failed)` : '') +
+          (c.trials.pruned ? ` (${c.trials.pruned} pruned at epoch ${[...new Set(c.prunedAtEpochs)].join(', ')})` : ''),
         f.n,
         f.mean === null ? '—' : `${pct(f.mean)} ± ${f.std === null ? '—' : pct(f.std)}`,
         f.ci95 ? `${pct(f.ci95[0])} – ${pct(f.ci95[1])}` : '—',
@@ -456,6 +634,14 @@ export function statsReport(detail: Pick<SweepDetail, 'stats' | 'analysisMetric'
     `${name[0]!.toUpperCase()}${name.slice(1)} per cell (the sweep's analysis metric; Welch t-test against the best, Holm-corrected, α = ${stats.alpha}):`,
     table,
   ];
+  const bestCell = stats.cells.find((c) => c.cellId === stats.best[m]);
+  if (stats.adaptive && bestCell) {
+    const f = bestCell[m];
+    parts.push(
+      '',
+      `Best configuration: ${bestCell.label}: ${pct(f.mean)}${f.ci95 ? `, 95% CI ${pct(f.ci95[0])} – ${pct(f.ci95[1])} over its ${f.n} seeds` : ` (${f.n} seed${f.n === 1 ? '' : 's'}: no CI)`} (compared at epoch ${stats.adaptive.comparedAtEpoch})`,
+    );
+  }
   for (const a of stats.anova[m]) {
     const slice = Object.entries(a.slice).map(([k, v]) => `${k} ${v}`).join(', ');
     parts.push('', `Two-way ANOVA of ${name}, lr × clip${slice ? ` (${slice})` : ''}:`);

@@ -225,6 +225,13 @@ export class RunExecutor implements TrialExecutor {
       this.options.events.emit('run.deleted', { id: runId });
       return status;
     }
+    // A trial the sweep's early-termination rule stopped (the scheduler marks it before it
+    // cancels the trainer) ends 'pruned' with the rule's reason, never 'cancelled' for a moment.
+    const marked = this.options.store.runs.get(runId)!.pruned;
+    if (status === 'cancelled' && marked && !marked.resumedByHand) {
+      this.update(runId, { status: 'pruned', error: marked.reason, finishedAt: nowIso() });
+      return 'pruned';
+    }
     this.update(runId, { status, error: outcome.error, finishedAt: nowIso() });
     return status;
   }

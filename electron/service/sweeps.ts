@@ -47,6 +47,7 @@ export function sweepDetail(ctx: ServiceContext, id: string): SweepDetail {
         status: r.status,
         error: r.error,
         backend: r.backend as SweepDetail['trials'][number]['backend'],
+        pruned: r.pruned ?? null,
         epochs: epochs.get(r.id) ?? [],
       };
     });

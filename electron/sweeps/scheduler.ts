@@ -592,6 +592,8 @@ export class SweepScheduler {
     if (!decision.prune) return;
     entry.stop = 'prune';
     entry.pruned = { epoch: decision.epoch, reason: decision.reason };
+    // Marked before the trainer is stopped, so the executor stores its end as 'pruned' at once.
+    this.store.runs.update(runId, { pruned: { ...entry.pruned, resumedByHand: false } });
     void entry.handle.cancel().catch(() => undefined);
   }
 
@@ -665,7 +667,7 @@ export class SweepScheduler {
         if (!endedOnItsOwn && entry.pruned) {
           const { epoch, reason } = entry.pruned;
           this.store.runs.update(runId, { status: 'pruned', error: reason, pruned: { epoch, reason, resumedByHand: false }, finishedAt: nowIso() });
-        }
+        } else if (endedOnItsOwn) this.store.runs.update(runId, { pruned: null }); // it finished first: not pruned
         break;
       default:
         if (error !== null) this.store.runs.update(runId, { status: 'failed', error, finishedAt: nowIso() });

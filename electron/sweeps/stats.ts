@@ -310,6 +310,12 @@ export function sweepStats(spec: SweepSpec, trials: readonly StatsTrial[], searc
   const source = searched ?? expandCells(spec);
   const cells: StatsCell[] = source.map(({ rank: _rank, ...cell }: Omit<Cell, 'rank'> & { rank?: number }) => ({ ...cell, label: describeCell(cell) }));
   const stats = computeSweepStats(cells, trials);
+  if (searched) {
+    // Proposed configurations are scattered points, not the levels of a factorial design.
+    const reason = `not a grid: a ${spec.method === 'tpe' ? 'TPE' : 'random'} search's configurations are not crossed levels of lr × clip (see the scatter of the metric against each parameter)`;
+    const none = [{ slice: {}, computed: false, reason, replicates: 0, droppedTrials: 0, terms: [] }];
+    stats.anova = { bestValAcc: none, finalValAcc: none };
+  }
   return { ...stats, adaptive: adaptiveSummary(spec, trials, cells.length) };
 }
 

@@ -57,6 +57,8 @@ export const SweepTrial = z.strictObject({
   status: RunStatus,
   error: z.string().nullable(),
   backend: BackendName.nullable(),
+  /** Set when early termination stopped it: the epoch, the rule's reason, and whether it was resumed by hand since (Run.pruned). */
+  pruned: z.strictObject({ epoch: z.number().int().min(1), reason: z.string(), resumedByHand: z.boolean() }).nullable().optional(),
   epochs: z.array(EpochMetrics),
 });
 export type SweepTrial = z.infer<typeof SweepTrial>;

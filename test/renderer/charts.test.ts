@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareOption, gradientOption, runCurvesOption, runPoints } from '../../renderer/src/lib/curves';
-import { bestConfig, fullDataRun, heatmapOption, interactionOption, otherAxes, parallelOption, sliceCells, sortedClips, statsRows } from '../../renderer/src/lib/sweepCharts';
+import { adaptiveSummaryLines, bestConfig, fullDataRun, heatmapOption, interactionOption, otherAxes, parallelOption, scatterOption, sliceCells, sortedClips, statsRows } from '../../renderer/src/lib/sweepCharts';
 import { LIGHT } from '../../renderer/src/lib/palette';
 import type { CellStats, SweepTrial } from '../../shared/contract';
 import type { EpochMetrics } from '../../shared/domain';
@@ -132,7 +132,7 @@ describe('sweep analysis', () => {
     const rows = statsRows(cells, 'bestValAcc');
     expect(rows.map((r) => r.verdict)).toEqual(['best', 'tied', 'worse', 'worse', 'untested']);
     const detail = { stats: { alpha: 0.05, adaptive: null, cells, best: { bestValAcc: cells[0]!.cellId, finalValAcc: null }, anova: { bestValAcc: [], finalValAcc: [] } } };
-    expect(bestConfig(detail, 'bestValAcc')!.summary).toBe('lr 0.001, clip 1.5: 91.80% ± 1.00% over 3 seeds; 1 other cell is statistically tied with it');
+    expect(bestConfig(detail, 'bestValAcc')!.summary).toBe('lr 0.001, clip 1.5: 91.80% ± 1.00% over 3 seeds (95% CI 89.80% – 93.80%); 1 other cell is statistically tied with it');
     expect(bestConfig(detail, 'finalValAcc')).toBeNull();
   });
 
@@ -167,5 +167,59 @@ describe('charts of exploding runs', () => {
     expect(grads.yAxis[0]).toMatchObject({ type: 'log' });
     expect(grads.yAxis[0]!.min).toBeUndefined();
     expect([compactNumber(0.25), compactNumber(12.5), compactNumber(340000), compactNumber(0)]).toEqual(['0.25', '12.5', '3.4e5', '0']);
+  });
+});
+
+describe('adaptive sweep views', () => {
+  const prunedCell = (lr: number, clip: number | null, at: number[]): CellStats => ({
+    ...cell(lr, clip, null, 'untested'),
+    trials: { total: at.length, completed: 0, diverged: 0, failed: 0, pruned: at.length, unfinished: 0 },
+    prunedAtEpochs: at,
+    bestValAcc: stats(null, 0, null),
+    finalValAcc: stats(null, 0, null),
+  });
+  const cells = [cell(0.001, 1.5, 0.918, 'best'), { ...cell(0.01, 1.5, 0.9, 'tied'), trials: { total: 3, completed: 2, diverged: 0, failed: 0, pruned: 1, unfinished: 0 }, prunedAtEpochs: [3] }, prunedCell(0.1, null, [1, 1, 3])];
+  const prunedTrial = (c: CellStats, seed: number, vals: number[]): SweepTrial => ({ ...trial(c, seed, vals), status: 'pruned', pruned: { epoch: vals.length, reason: `ASHA: below … at epoch ${vals.length}`, resumedByHand: false } });
+
+  it('shows pruned cells as such in the heatmap and the table', () => {
+    const o = heatmapOption(cells, [], 'bestValAcc', LIGHT);
+    const [heat, , labels] = series(o);
+    expect((heat!.data as { label: { formatter(): string } }[])[1]!.label.formatter()).toBe('90.0% = ✂1');
+    const marks = labels!.data as { value: number[]; cell: CellStats }[];
+    expect(marks.map((m) => m.value)).toEqual([[2, 1]]);
+    expect((labels as unknown as { label: { formatter(p: unknown): string } }).label.formatter({ data: marks[0] })).toBe('pruned @1,3');
+    const rows = statsRows(cells, 'bestValAcc');
+    expect(rows.find((r) => r.lr === 0.1)).toMatchObject({ pruned: 3, prunedText: '3 seeds pruned (at epochs 1, 3)', verdictText: 'pruned: left out', mean: null });
+    expect(rows.find((r) => r.lr === 0.01)).toMatchObject({ pruned: 1, prunedText: '1 seed pruned (at epoch 3)' });
+  });
+
+  it('draws a search as the metric against each parameter (log lr), pruned trials apart, "no clip" marked', () => {
+    const trials = [trial(cells[0]!, 0, [0.9, 0.92]), trial(cells[1]!, 0, [0.85, 0.9]), prunedTrial(cells[2]!, 0, [0.4])];
+    const detail = { trials, stats: { alpha: 0.05, adaptive: null, cells, best: { bestValAcc: cells[0]!.cellId, finalValAcc: null }, anova: { bestValAcc: [], finalValAcc: [] } } };
+    const lr = scatterOption(detail, 'lr', 'finalValAcc', LIGHT);
+    expect((lr.xAxis as { type: string }).type).toBe('log');
+    const [seeds, means, pruned] = series(lr);
+    expect((seeds!.data as { value: number[] }[]).map((d) => d.value)).toEqual([[0.001, 0.92], [0.01, 0.9]]);
+    expect((means!.data as { value: number[] }[]).map((d) => d.value)).toEqual([[0.001, 0.908], [0.01, 0.89]]);
+    expect((pruned!.data as { value: number[] }[]).map((d) => d.value)).toEqual([[0.1, 0.4]]);
+    const clip = scatterOption(detail, 'clip', 'finalValAcc', LIGHT);
+    const noneAt = 1.5 * 1.15;
+    expect((series(clip)[2]!.data as { value: number[] }[])[0]!.value[0]).toBeCloseTo(noneAt);
+    expect((series(clip)[0] as unknown as { markLine: { data: { xAxis: number }[] } }).markLine.data[0]!.xAxis).toBeCloseTo(noneAt);
+    // Parallel coordinates: pruned trials in their own grey series, outside the colour scale.
+    const par = series(parallelOption({ trials }, 'finalValAcc', LIGHT));
+    expect(par.map((s) => [s.name, s.data.length])).toEqual([['completed', 2], ['pruned', 1]]);
+  });
+
+  it('summarises what early termination did and which epoch the statistics compare', () => {
+    const spec = SweepSpec.parse({ datasetId: 'd', model: presetModel('shl'), base: { lr: 0.001, epochs: 9 }, axes: { lr: { values: [0.001] } }, method: 'random', trials: 12, ranges: { lr: { min: 1e-4, max: 0.1 } }, prune: { rule: 'asha', grace: 1, eta: 3 } });
+    const adaptive = { method: 'random' as const, prune: 'asha' as const, comparedAtEpoch: 9, note: 'Statistics compare only the 4 trials that reached epoch 9 (the last); 8 pruned trials are shown as pruned and left out.', configurations: { budget: 12, proposed: 12 }, params: ['lr' as const, 'clip' as const], prunedTrials: 8, epochs: { trained: 50, saved: 58, full: 108 } };
+    const lines = adaptiveSummaryLines({ spec, stats: { alpha: 0.05, adaptive, cells: [], best: { bestValAcc: null, finalValAcc: null }, anova: { bestValAcc: [], finalValAcc: [] } } })!;
+    expect(lines).toEqual({
+      method: 'random search, 12 configurations: 12 proposed',
+      prune: 'ASHA (grace 1, eta 3; best validation accuracy)',
+      epochs: '50 trial-epochs trained, 58 saved by pruning (54% of 108); 8 trials pruned',
+      note: adaptive.note,
+    });
   });
 });

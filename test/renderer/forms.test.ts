@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultForm, runRequest, sweepRequest } from '../../renderer/src/lib/trainForm';
 import { checkModel, insertLayer, layerSummary, moveLayer, removeLayer, updateLayer } from '../../renderer/src/lib/modelEditor';
 import { fieldErrors } from '../../renderer/src/lib/validation';
-import { TrainConfig } from '../../shared/domain';
+import { SweepSpec, TrainConfig } from '../../shared/domain';
 import { presetModel } from '../../shared/models';
 
 const model = presetModel('both');
@@ -54,6 +54,35 @@ describe('train form', () => {
   it('maps zod issues to fields', () => {
     expect(fieldErrors(TrainConfig, { lr: -1, epochs: 0 })).toEqual({ lr: 'must be greater than 0', epochs: 'must be at least 1' });
     expect(fieldErrors(TrainConfig, { lr: 0.1 })).toEqual({});
+  });
+});
+
+describe('train form: search and early termination', () => {
+  it('a TPE search over an lr range and a clip range with "none", pruned by ASHA, parses as a spec', () => {
+    const form = { ...defaultForm(), datasetId: 'd1', method: 'tpe' as const, trials: '30', tpeStartup: '8', lrMode: 'range' as const, lrMin: '1e-4', lrMax: '0.1', clipMode: 'range' as const, clipMin: '0.1', clipMax: '3', clipNone: true, prune: 'asha' as const, grace: '2', eta: '3' };
+    const r = sweepRequest(form, model);
+    expect(r.errors).toEqual({});
+    const spec = SweepSpec.parse(r.spec);
+    expect(spec).toMatchObject({
+      method: 'tpe',
+      trials: 30,
+      tpe: { startupTrials: 8 },
+      ranges: { lr: { min: 1e-4, max: 0.1, log: true }, clip: { min: 0.1, max: 3, log: false, none: true } },
+      prune: { rule: 'asha', grace: 2, eta: 3, metric: { name: 'valAcc', mode: 'best' } },
+    });
+    // No points needed for a search range; a grid range still needs them.
+    expect(sweepRequest({ ...form, lrPoints: '' }, model).errors).toEqual({});
+    expect(sweepRequest({ ...form, method: 'grid', lrPoints: '' }, model).errors.lrPoints).toBe('a whole number from 1 to 200');
+  });
+
+  it('a grid with the median rule or Hyperband bands; bad settings are named per field', () => {
+    const grid = { ...defaultForm(), datasetId: 'd1' };
+    expect(SweepSpec.parse(sweepRequest({ ...grid, prune: 'median', pruneStartup: '4', warmup: '2' }, model).spec).prune).toMatchObject({ rule: 'median', startupTrials: 4, warmupEpochs: 2 });
+    expect(SweepSpec.parse(sweepRequest({ ...grid, prune: 'hyperband', grace: '3', eta: '2', strict: true, pruneMetric: 'valLoss' }, model).spec).prune).toMatchObject({ rule: 'hyperband', minIter: 3, eta: 2, strict: true, metric: { name: 'valLoss' } });
+    expect(SweepSpec.parse(sweepRequest(grid, model).spec).prune).toBeUndefined();
+    expect(sweepRequest({ ...grid, prune: 'asha', grace: '0', eta: '1' }, model).errors).toMatchObject({ grace: 'a whole number of epochs, at least 1', eta: 'from 1.5 to 100 (3: the top third go on)' });
+    expect(sweepRequest({ ...grid, method: 'random', trials: '0' }, model).errors.trials).toBe('a whole number from 1 to 1000');
+    expect(sweepRequest({ ...grid, method: 'random', clipMode: 'range', clipMin: '2', clipMax: '1' }, model).errors.clipMax).toBe('must not be below the minimum');
   });
 });
 

@@ -8,6 +8,7 @@ import { formatP, verdictLabel, type AnalysisMetric } from '../../../shared/anal
 import type { CellStats, SweepDetail, SweepTrial, SummaryStats } from '../../../shared/contract';
 import { axisStyle, colorAt, type ChartTheme } from './palette';
 import { hyper } from './format';
+import { describeMethod, describePrune } from '../../../shared/adaptive';
 
 export type CellMetric = AnalysisMetric;
 const CELL_METRIC_LABELS: Record<CellMetric, string> = { bestValAcc: 'best val acc', finalValAcc: 'final val acc' };
@@ -46,7 +47,15 @@ function cellTooltip(cell: CellStats, metric: CellMetric): string {
   const cmp = cell.vsBest[metric];
   const p = cmp.pHolm !== null ? ` (Holm p = ${formatP(cmp.pHolm)})` : '';
   const mdd = cmp.mdd !== null && cmp.mdd !== undefined && cmp.verdict !== 'best' ? `<br>detectable difference at this n: ${pct(cmp.mdd, 1)}` : '';
-  return `lr ${hyper(cell.lr)}, ${clipLabel(cell.clip)}<br>${CELL_METRIC_LABELS[metric]}: ${statLine(cell[metric])}<br>${verdictLabel(cmp)}${p}${mdd}`;
+  const pruned = cell.trials.pruned ? `<br>${prunedText(cell)} (left out of the statistics)` : '';
+  return `lr ${hyper(cell.lr)}, ${clipLabel(cell.clip)}<br>${CELL_METRIC_LABELS[metric]}: ${statLine(cell[metric])}<br>${verdictLabel(cmp)}${p}${mdd}${pruned}`;
+}
+
+/** "2 seeds pruned (at epochs 1, 3)". */
+export function prunedText(cell: Pick<CellStats, 'trials' | 'prunedAtEpochs'>): string {
+  const n = cell.trials.pruned;
+  const at = [...new Set(cell.prunedAtEpochs)];
+  return `${n} seed${n === 1 ? '' : 's'} pruned (at epoch${at.length === 1 ? '' : 's'} ${at.join(', ')})`;
 }
 
 /** Val acc against lr on a log axis, one line per clip value: the interaction plot. */
@@ -151,7 +160,7 @@ export function heatmapOption(cells: readonly CellStats[], trials: readonly Swee
             // Light text on the dark end of the scale, dark text on the light end.
             color: (cell[metric].mean ?? min) - min > (max - min) * (theme.dark ? 0.55 : 0.45) ? (theme.dark ? '#10141a' : '#ffffff') : theme.dark ? '#e6e9ef' : '#1c2330',
             formatter: () =>
-              `${cell[metric].mean === null ? '—' : pct(cell[metric].mean)}${cell.vsBest[metric].verdict === 'best' ? ' ★' : cell.vsBest[metric].verdict === 'tied' ? ' =' : ''}`,
+              `${cell[metric].mean === null ? (cell.trials.pruned ? `pruned @${[...new Set(cell.prunedAtEpochs)].join(',')}` : '—') : pct(cell[metric].mean)}${cell.vsBest[metric].verdict === 'best' ? ' ★' : cell.vsBest[metric].verdict === 'tied' ? ' =' : ''}${cell[metric].mean !== null && cell.trials.pruned ? ` ✂${cell.trials.pruned}` : ''}`,
           },
         })),
         label: { show: true, fontSize: 11, fontWeight: 600 },
@@ -171,23 +180,47 @@ export function heatmapOption(cells: readonly CellStats[], trials: readonly Swee
         },
         z: 3,
       } as never,
+      // A cell whose every seed was pruned has no mean to colour: say so in the empty square.
+      {
+        type: 'scatter',
+        symbol: 'rect',
+        symbolSize: 1,
+        itemStyle: { color: 'transparent' },
+        data: cells
+          .filter((c) => c[metric].mean === null && c.trials.pruned > 0)
+          .map((cell) => ({ value: [lrs.indexOf(cell.lr), clips.indexOf(cell.clip)], cell })),
+        label: {
+          show: true,
+          color: theme.muted,
+          fontSize: 11,
+          formatter: (p: unknown) => `pruned @${[...new Set((p as { data: { cell: CellStats } }).data.cell.prunedAtEpochs)].join(',')}`,
+        },
+        z: 4,
+      },
     ],
   };
 }
 
 /** One line per finished trial through lr, clip, the other swept axes, seed and its val acc. */
 export function parallelOption(detail: Pick<SweepDetail, 'trials'>, metric: CellMetric, theme: ChartTheme): EChartsOption {
-  const trials = detail.trials.filter((t) => t.epochs.length > 0);
+  const all = detail.trials.filter((t) => t.epochs.length > 0);
+  // Pruned trials stopped early: their value is not comparable, so they are drawn apart, in grey.
+  const trials = all.filter((t) => t.status !== 'pruned');
+  const pruned = all.filter((t) => t.status === 'pruned');
   const value = (t: SweepTrial) => (metric === 'bestValAcc' ? Math.max(...t.epochs.map((e) => e.valAcc)) : t.epochs[t.epochs.length - 1]!.valAcc);
-  const clips = sortedClips(trials).map((c) => (c === null ? 'none' : hyper(c)));
-  const extra = SLICE_KEYS.filter((k) => new Set(trials.map((t) => t[k])).size > 1);
+  const clips = sortedClips(all).map((c) => (c === null ? 'none' : hyper(c)));
+  // A search draws clip norms from a range: a value axis (no clipping at 0) instead of a category per draw.
+  const clipAsValue = clips.length > 12;
+  const extra = SLICE_KEYS.filter((k) => new Set(all.map((t) => t[k])).size > 1);
   const dims: { name: string; type?: 'value' | 'log' | 'category'; data?: string[]; get: (t: SweepTrial) => number | string }[] = [
     { name: 'lr', type: 'log', get: (t) => t.lr },
-    { name: 'clip', type: 'category', data: clips, get: (t) => (t.clip === null ? 'none' : hyper(t.clip)) },
+    clipAsValue
+      ? { name: 'clip (0 = none)', type: 'value', get: (t) => t.clip ?? 0 }
+      : { name: 'clip', type: 'category', data: clips, get: (t) => (t.clip === null ? 'none' : hyper(t.clip)) },
     ...extra.map((k) => ({
       name: k,
       type: 'category' as const,
-      data: [...new Set(trials.map((t) => String(t[k])))],
+      data: [...new Set(all.map((t) => String(t[k])))],
       get: (t: SweepTrial) => String(t[k]),
     })),
     { name: 'seed', type: 'value', get: (t) => t.seed },
@@ -207,7 +240,7 @@ export function parallelOption(detail: Pick<SweepDetail, 'trials'>, metric: Cell
       name: d.name,
       type: d.type ?? 'value',
       ...(d.data ? { data: d.data } : {}),
-      ...(d.type === 'value' && d.name !== 'seed' ? { scale: true, axisLabel: { color: theme.muted, formatter: (v: number) => pct(v, 0) } } : {}),
+      ...(d.type === 'value' && d.name !== 'seed' && dim === dims.length - 1 ? { scale: true, axisLabel: { color: theme.muted, formatter: (v: number) => pct(v, 0) } } : {}),
       ...(d.name === 'lr' ? { axisLabel: { color: theme.muted, formatter: (v: number) => hyper(v) } } : {}),
     })) as never,
     visualMap: {
@@ -221,15 +254,136 @@ export function parallelOption(detail: Pick<SweepDetail, 'trials'>, metric: Cell
       text: [pct(hi), pct(lo)],
       textStyle: { color: theme.muted },
       inRange: { color: ['#d94e5d', '#eac736', '#50a3ba'] },
+      seriesIndex: 0,
     },
+    legend: pruned.length ? { top: 0, right: 90, data: ['completed', 'pruned'], textStyle: { color: theme.muted } } : undefined,
     series: [
       {
+        name: 'completed',
         type: 'parallel',
         lineStyle: { width: 1.2, opacity: 0.55 },
         emphasis: { lineStyle: { width: 3, opacity: 1 } },
         data: trials.map((t) => dims.map((d) => d.get(t))),
       },
+      ...(pruned.length
+        ? [
+            {
+              name: 'pruned',
+              type: 'parallel' as const,
+              color: theme.muted,
+              lineStyle: { width: 1, opacity: 0.35, type: 'dashed' as const, color: theme.muted },
+              data: pruned.map((t) => dims.map((d) => d.get(t))),
+            },
+          ]
+        : []),
     ],
+  };
+}
+
+/**
+ * A search sweep: the metric against one parameter, a point per trial (lr on a log axis), with
+ * the configuration means as larger marks. Pruned trials are drawn hollow and grey at their last
+ * value (not comparable: they stopped early). "No clipping" sits at the right of the clip axis.
+ */
+export function scatterOption(
+  detail: Pick<SweepDetail, 'trials' | 'stats'>,
+  param: 'lr' | 'clip' | 'batchSize' | 'optimizer' | 'weightDecay' | 'preset',
+  metric: CellMetric,
+  theme: ChartTheme,
+): EChartsOption {
+  const axis = axisStyle(theme);
+  const value = (t: SweepTrial) => (metric === 'bestValAcc' ? Math.max(...t.epochs.map((e) => e.valAcc)) : t.epochs[t.epochs.length - 1]!.valAcc);
+  const ran = detail.trials.filter((t) => t.epochs.length > 0 && (t.status === 'completed' || t.status === 'pruned'));
+  const categorical = param === 'batchSize' || param === 'optimizer' || param === 'preset';
+  const clips = ran.map((t) => t.clip).filter((c): c is number => c !== null);
+  const noneAt = clips.length ? Math.max(...clips) * 1.15 : 1;
+  const categories = categorical ? [...new Set(ran.map((t) => String(t[param])))] : [];
+  const x = (t: Pick<SweepTrial, 'lr' | 'clip' | 'batchSize' | 'optimizer' | 'weightDecay' | 'preset'>): number | string =>
+    param === 'clip' ? (t.clip ?? noneAt) : categorical ? String(t[param]) : ((t[param] as number | undefined) ?? 0);
+  const label = (v: number | string) => (param === 'clip' && v === noneAt ? 'none' : typeof v === 'number' ? hyper(Number(v.toPrecision(3))) : v);
+  const point = (t: SweepTrial) => ({ value: [x(t), value(t)], t });
+  const means = detail.stats.cells.filter((c) => c[metric].mean !== null);
+  const xs = ran.map((t) => x(t)).filter((v): v is number => typeof v === 'number');
+  return {
+    animation: false,
+    textStyle: { color: theme.text },
+    grid: { left: 56, right: 16, top: 30, bottom: 44 },
+    legend: { top: 0, textStyle: { color: theme.muted }, data: ['seed', 'configuration mean', 'pruned (at its last epoch)'] },
+    tooltip: {
+      trigger: 'item',
+      formatter: (p: unknown) => {
+        const d = (p as { data: { t?: SweepTrial; c?: CellStats } }).data;
+        if (d.c) return cellTooltip(d.c, metric);
+        const t = d.t!;
+        const head = `lr ${hyper(t.lr)}, ${clipLabel(t.clip)}, seed ${t.seed}`;
+        return t.status === 'pruned'
+          ? `${head}<br>pruned at epoch ${t.pruned?.epoch ?? t.epochs.length}: ${pct(value(t), 2)}<br>${t.pruned?.reason ?? t.error ?? ''}`
+          : `${head}<br>${CELL_METRIC_LABELS[metric]}: ${pct(value(t), 2)}`;
+      },
+    },
+    xAxis: categorical
+      ? { type: 'category', data: categories, name: param, nameLocation: 'middle', nameGap: 28, ...axis, axisLabel: { color: theme.muted } }
+      : {
+          type: param === 'lr' || (param === 'clip' && detail.trials.length > 0 && isLogClip(xs)) ? 'log' : 'value',
+          name: param === 'lr' ? 'learning rate (log)' : param === 'clip' ? 'clip norm (right: none)' : param,
+          nameLocation: 'middle',
+          nameGap: 28,
+          scale: true,
+          ...(param === 'lr' && xs.length ? { min: Math.min(...xs) / 1.5, max: Math.max(...xs) * 1.5 } : {}),
+          ...axis,
+          splitLine: { show: false },
+          axisLabel: { color: theme.muted, formatter: (v: number) => label(v) as string },
+        },
+    yAxis: { type: 'value', name: CELL_METRIC_LABELS[metric], nameLocation: 'middle', nameGap: 44, scale: true, ...axis, axisLabel: { color: theme.muted, formatter: (v: number) => pct(v, 0) } },
+    series: [
+      {
+        name: 'seed',
+        type: 'scatter',
+        color: colorAt(0),
+        symbolSize: 6,
+        data: ran.filter((t) => t.status === 'completed').map(point),
+        // "No clipping" is drawn right of the largest norm: a dashed line says so.
+        ...(param === 'clip' && ran.some((t) => t.clip === null)
+          ? { markLine: { silent: true, symbol: 'none', data: [{ xAxis: noneAt }], lineStyle: { type: 'dashed' as const, color: theme.muted }, label: { formatter: 'no clip', color: theme.muted } } }
+          : {}),
+      },
+      {
+        name: 'configuration mean',
+        type: 'scatter',
+        color: colorAt(1),
+        symbol: 'diamond',
+        symbolSize: 11,
+        data: means.map((c) => ({ value: [x(c), c[metric].mean!], c })),
+      },
+      {
+        name: 'pruned (at its last epoch)',
+        type: 'scatter',
+        color: theme.muted,
+        symbol: 'emptyCircle',
+        symbolSize: 6,
+        data: ran.filter((t) => t.status === 'pruned').map(point),
+      },
+    ],
+  };
+}
+
+/** The clip axis goes logarithmic when the drawn norms span more than a decade. */
+function isLogClip(xs: readonly number[]): boolean {
+  const pos = xs.filter((v) => v > 0);
+  return pos.length > 1 && Math.max(...pos) / Math.min(...pos) > 10;
+}
+
+/** What an adaptive sweep did, line by line, for its summary card. Null for a plain grid. */
+export function adaptiveSummaryLines(detail: Pick<SweepDetail, 'stats' | 'spec'>): { method: string; prune: string; epochs: string | null; note: string } | null {
+  const a = detail.stats.adaptive;
+  if (!a) return null;
+  return {
+    method: describeMethod(detail.spec) + (a.method !== 'grid' ? `: ${a.configurations.proposed} proposed` : ''),
+    prune: describePrune(detail.spec.prune),
+    epochs: detail.spec.prune
+      ? `${a.epochs.trained.toLocaleString('en-US')} trial-epochs trained, ${a.epochs.saved.toLocaleString('en-US')} saved by pruning (${a.epochs.full ? Math.round((100 * a.epochs.saved) / a.epochs.full) : 0}% of ${a.epochs.full.toLocaleString('en-US')}); ${a.prunedTrials} trial${a.prunedTrials === 1 ? '' : 's'} pruned`
+      : null,
+    note: a.note,
   };
 }
 
@@ -243,6 +397,9 @@ export interface StatsRow {
   total: number;
   diverged: number;
   failed: number;
+  /** Seeds stopped early by the sweep's rule, and a phrase saying at which epochs. */
+  pruned: number;
+  prunedText: string;
   mean: number | null;
   std: number | null;
   ci: [number, number] | null;
@@ -268,12 +425,14 @@ export function statsRows(cells: readonly CellStats[], metric: CellMetric): Stat
       total: c.trials.total,
       diverged: c.trials.diverged,
       failed: c.trials.failed,
+      pruned: c.trials.pruned,
+      prunedText: c.trials.pruned ? prunedText(c) : '',
       mean: c[metric].mean,
       std: c[metric].std,
       ci: c[metric].ci95,
       overfit: c.overfitRatio.mean,
       verdict: c.vsBest[metric].verdict,
-      verdictText: verdictLabel(c.vsBest[metric]),
+      verdictText: c[metric].n === 0 && c.trials.pruned ? 'pruned: left out' : verdictLabel(c.vsBest[metric]),
       pHolm: c.vsBest[metric].pHolm,
       mdd: c.vsBest[metric].mdd ?? null,
     }))
@@ -290,6 +449,7 @@ export function bestConfig(detail: Pick<SweepDetail, 'stats'>, metric: CellMetri
   const s = cell[metric];
   const summary =
     `lr ${hyper(cell.lr)}, ${clipLabel(cell.clip)}: ${pct(s.mean, 2)}${s.std !== null ? ` ± ${pct(s.std, 2)}` : ''} over ${s.n} seed${s.n === 1 ? '' : 's'}` +
+    (s.ci95 ? ` (95% CI ${pct(s.ci95[0], 2)} – ${pct(s.ci95[1], 2)})` : '') +
     (tied ? `; ${tied} other cell${tied === 1 ? ' is' : 's are'} statistically tied with it` : '') +
     (cantTell ? `; ${cantTell} other cell${cantTell === 1 ? '' : 's'} can't be told apart from it with ${s.n} seeds (too few for the spread)` : '');
   return { cell, tiedCount: tied, summary };

@@ -39,6 +39,25 @@ export interface TrainForm {
   concurrency: string;
   /** Most trials one trainer trains together: '' = automatic, '1' = never pack. */
   pack: string;
+  /** 'grid': every combination; 'random' / 'tpe': `trials` configurations drawn (lr range: log-uniform). */
+  method: 'grid' | 'random' | 'tpe';
+  trials: string;
+  /** Search only: clip norms from a list of choices, or drawn from a range. */
+  clipMode: 'list' | 'range';
+  clipMin: string;
+  clipMax: string;
+  clipLog: boolean;
+  /** With a clip range: "no clipping" is drawn too. */
+  clipNone: boolean;
+  tpeStartup: string;
+  /** Early termination: 'none' or a rule, with its settings. */
+  prune: 'none' | 'asha' | 'median' | 'hyperband';
+  pruneMetric: 'valAcc' | 'valLoss';
+  grace: string;
+  eta: string;
+  pruneStartup: string;
+  warmup: string;
+  strict: boolean;
 }
 
 /** The notebook's sweep: lr 5e-4 … 0.1, clip 0.1 … 3, 16 epochs on a 10k subset. */
@@ -69,7 +88,70 @@ export function defaultForm(): TrainForm {
     repeats: '3',
     concurrency: '2',
     pack: '',
+    method: 'grid',
+    trials: '20',
+    clipMode: 'list',
+    clipMin: '0.1',
+    clipMax: '3',
+    clipLog: false,
+    clipNone: false,
+    tpeStartup: '10',
+    prune: 'none',
+    pruneMetric: 'valAcc',
+    grace: '1',
+    eta: '3',
+    pruneStartup: '5',
+    warmup: '0',
+    strict: false,
   };
+}
+
+const wholeIn = (x: number | undefined, lo: number, hi: number) => x !== undefined && Number.isInteger(x) && x >= lo && x <= hi;
+
+/** The search and early-termination part of the spec, with a message per field. */
+function adaptiveInput(form: TrainForm, errors: FormErrors, lrRange: { min: number; max: number } | null): Partial<SweepSpecInput> {
+  const out: Partial<SweepSpecInput> = {};
+  if (form.method !== 'grid') {
+    const trials = numberField(form.trials);
+    if (!wholeIn(trials, 1, 1000)) errors.trials = 'a whole number from 1 to 1000';
+    out.method = form.method;
+    out.trials = trials as number;
+    const ranges: NonNullable<SweepSpecInput['ranges']> = {};
+    if (lrRange) ranges.lr = { ...lrRange, log: true };
+    if (form.clipMode === 'range') {
+      const min = numberField(form.clipMin);
+      const max = numberField(form.clipMax);
+      if (!(min! > 0)) errors.clipMin = 'must be greater than 0';
+      if (!(max! > 0)) errors.clipMax = 'must be greater than 0';
+      else if (min! > max!) errors.clipMax = 'must not be below the minimum';
+      ranges.clip = { min: min as number, max: max as number, log: form.clipLog, none: form.clipNone };
+    }
+    if (Object.keys(ranges).length) out.ranges = ranges;
+    if (form.method === 'tpe') {
+      const startup = numberField(form.tpeStartup);
+      if (!wholeIn(startup, 1, 1000)) errors.tpeStartup = 'a whole number from 1 to 1000';
+      out.tpe = { startupTrials: startup as number };
+    }
+  }
+  if (form.prune !== 'none') {
+    const metric = { name: form.pruneMetric, mode: 'best' as const };
+    const grace = numberField(form.grace);
+    const eta = numberField(form.eta);
+    if (form.prune !== 'median') {
+      if (!wholeIn(grace, 1, 10_000)) errors.grace = 'a whole number of epochs, at least 1';
+      if (!(eta! >= 1.5 && eta! <= 100)) errors.eta = 'from 1.5 to 100 (3: the top third go on)';
+    }
+    if (form.prune === 'asha') out.prune = { rule: 'asha', metric, grace: grace as number, eta: eta as number };
+    else if (form.prune === 'hyperband') out.prune = { rule: 'hyperband', metric, minIter: grace as number, eta: eta as number, strict: form.strict };
+    else {
+      const startup = numberField(form.pruneStartup);
+      const warmup = numberField(form.warmup);
+      if (!wholeIn(startup, 0, 10_000)) errors.pruneStartup = 'a whole number, 0 or more';
+      if (!wholeIn(warmup, 0, 10_000)) errors.warmup = 'a whole number of epochs, 0 or more';
+      out.prune = { rule: 'median', metric, startupTrials: startup as number, warmupEpochs: warmup as number };
+    }
+  }
+  return out;
 }
 
 /** Field name in the form ← path in the TrainConfig / SweepSpec. */
@@ -143,16 +225,19 @@ export function sweepRequest(form: TrainForm, model: ModelSpec | null): { errors
     if (!(min! > 0)) errors.lrMin = 'must be greater than 0';
     if (!(max! > 0)) errors.lrMax = 'must be greater than 0';
     else if (min! > max!) errors.lrMax = 'must not be below the minimum';
-    if (!(points! >= 1 && Number.isInteger(points) && points! <= 200)) errors.lrPoints = 'a whole number from 1 to 200';
-    lrAxis = { range: { min: min as number, max: max as number, points: points as number } };
-    if (!errors.lrMin && !errors.lrMax && !errors.lrPoints) lrs = logspace(min!, max!, points!);
+    const search = form.method !== 'grid';
+    // A search draws lr log-uniformly from the range: no points to choose.
+    if (!search && !(points! >= 1 && Number.isInteger(points) && points! <= 200)) errors.lrPoints = 'a whole number from 1 to 200';
+    lrAxis = search ? { values: [min as number, max as number] } : { range: { min: min as number, max: max as number, points: points as number } };
+    if (!errors.lrMin && !errors.lrMax && !errors.lrPoints) lrs = search ? [min!, max!] : logspace(min!, max!, points!);
   } else {
     const parsed = parseNumberList(form.lrList, { min: 0, exclusiveMin: true, max: 100 });
     if (parsed.error) errors.lrList = parsed.error;
     lrs = (parsed.values as number[]).slice().sort((a, b) => a - b);
     lrAxis = { values: lrs };
   }
-  const clipParsed = parseNumberList(form.clipList, { allowNone: true, min: 0, exclusiveMin: true });
+  const clipFromRange = form.method !== 'grid' && form.clipMode === 'range';
+  const clipParsed = clipFromRange ? { values: [null] as (number | null)[], error: null } : parseNumberList(form.clipList, { allowNone: true, min: 0, exclusiveMin: true });
   if (clipParsed.error) errors.clipList = clipParsed.error;
   const clips = clipParsed.values.slice().sort((a, b) => (a === null ? -1 : b === null ? 1 : a - b));
   const repeats = numberField(form.repeats);
@@ -164,6 +249,7 @@ export function sweepRequest(form: TrainForm, model: ModelSpec | null): { errors
   Object.assign(errors, mapErrors(fieldErrors(TrainConfig, base), ''));
   if (!form.datasetId) errors.datasetId = 'pick a data set';
   if (!model) errors.model = 'pick a model';
+  const lrRange = form.method !== 'grid' && form.lrMode === 'range' && !errors.lrMin && !errors.lrMax ? { min: lrs[0]!, max: lrs[1]! } : null;
   const spec: SweepSpecInput = {
     ...(form.name.trim() ? { name: form.name.trim() } : {}),
     datasetId: form.datasetId || 'none',
@@ -172,6 +258,7 @@ export function sweepRequest(form: TrainForm, model: ModelSpec | null): { errors
     axes: { lr: lrAxis, clip: clips },
     repeats: repeats as number,
     ...(pack !== undefined && !errors.pack ? { pack: pack as number } : {}),
+    ...adaptiveInput(form, errors, lrRange),
   };
   const specErrors = fieldErrors(SweepSpec, spec);
   if (specErrors.repeats) errors.repeats = specErrors.repeats;
@@ -179,6 +266,10 @@ export function sweepRequest(form: TrainForm, model: ModelSpec | null): { errors
   for (const [path, message] of Object.entries(specErrors)) {
     if (path.startsWith('axes.lr') && form.lrMode === 'list') errors.lrList ??= message;
     if (path.startsWith('axes.clip')) errors.clipList ??= message;
+    if (path === 'trials') errors.trials ??= message;
+    if (path.startsWith('prune')) errors.grace ??= message;
+    if (path.startsWith('ranges.clip')) errors.clipMax ??= message;
+    if (path.startsWith('ranges.lr')) errors.lrMax ??= message;
   }
   return { errors, spec: Object.keys(errors).length ? null : spec, preview: { lrs, clips } };
 }

@@ -333,3 +333,65 @@ export function interactionChart(o: InteractionOptions): string {
     o.height,
   );
 }
+
+export interface ScatterOptions {
+  title: string;
+  xName: string;
+  /** Logarithmic x (the learning rate). */
+  logX?: boolean;
+  /** Points drawn per group: completed seeds, configuration means, pruned trials (hollow). */
+  groups: { name: string; points: [number, number][]; hollow?: boolean; symbol?: 'circle' | 'diamond'; color?: string }[];
+  /** An x value that stands for "no clipping", labelled so at a dashed line. */
+  noneAt?: number | null;
+  width: number;
+  height: number;
+}
+
+/** A search sweep's metric against one parameter: a point per trial, accuracies in percent. */
+export function scatterChart(o: ScatterOptions): string {
+  const all = o.groups.flatMap((g) => g.points);
+  const ys = all.map((p) => p[1]).filter(Number.isFinite);
+  const xs = all.map((p) => p[0]).filter((x) => Number.isFinite(x) && (!o.logX || x > 0));
+  const pad = ys.length ? Math.max((Math.max(...ys) - Math.min(...ys)) * 0.08, 0.005) : 0;
+  return render(
+    {
+      title: { text: o.title, left: 0, top: 0, textStyle: { ...TEXT, fontSize: 12, fontWeight: 'bold' } },
+      legend: legend(o.groups.map((g) => g.name)),
+      grid: { left: 52, right: 14, top: 36 + 14 * legendRows(o.groups.map((g) => g.name), o.width), bottom: 34 },
+      xAxis: {
+        type: o.logX ? 'log' : 'value',
+        name: o.xName,
+        nameLocation: 'middle',
+        nameGap: 20,
+        scale: true,
+        ...(xs.length && o.logX ? { min: Math.min(...xs) / 1.5, max: Math.max(...xs) * 1.5 } : {}),
+        axisLabel: { ...TEXT, fontSize: 9, formatter: (v: number) => (o.noneAt !== undefined && o.noneAt !== null && v === o.noneAt ? 'none' : hyper(Number(v.toPrecision(3)))) },
+        nameTextStyle: { ...TEXT, fontSize: 9 },
+        splitLine: { show: false },
+      },
+      yAxis: {
+        type: 'value',
+        name: 'accuracy',
+        nameLocation: 'middle',
+        nameGap: 40,
+        ...(ys.length ? { min: Math.max(0, Math.min(...ys) - pad), max: Math.min(1, Math.max(...ys) + pad) } : {}),
+        axisLabel: { ...TEXT, fontSize: 9, formatter: (v: number) => `${Math.round(v * 1000) / 10}%` },
+        nameTextStyle: { ...TEXT, fontSize: 9 },
+        splitLine: { lineStyle: { color: '#e6e6e6' } },
+      },
+      series: o.groups.map((g, i) => ({
+        type: 'scatter',
+        name: g.name,
+        data: g.points,
+        symbol: g.hollow ? 'emptyCircle' : (g.symbol ?? 'circle'),
+        symbolSize: g.symbol === 'diamond' ? 9 : 5,
+        itemStyle: { color: g.color ?? PALETTE[i % PALETTE.length] },
+        ...(i === 0 && o.noneAt !== undefined && o.noneAt !== null
+          ? { markLine: { silent: true, symbol: 'none', data: [{ xAxis: o.noneAt }], lineStyle: { type: 'dashed', color: '#999999' }, label: { ...TEXT, fontSize: 8, formatter: 'no clip' } } }
+          : {}),
+      })),
+    },
+    o.width,
+    o.height,
+  );
+}

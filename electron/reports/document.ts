@@ -16,7 +16,8 @@ import type { Dataset, EpochMetrics, ModelSpec, Run } from '../../shared/domain'
 import { describeValidation, effectiveWeightDecay } from '../../shared/domain';
 import type { Anova, CellStats, SummaryStats } from '../../shared/contract';
 import { describeModel, PRESET_DESCRIPTIONS } from '../../shared/models';
-import { heatmapChart, interactionChart, lineChart, PALETTE, type Series } from './charts';
+import { heatmapChart, interactionChart, lineChart, PALETTE, scatterChart, type Series } from './charts';
+import { describeMethod, describePrune, describeSpace } from '../../shared/adaptive';
 import { clipLabel, dateTime, deltaPp, duration, hyper, int, pct, pp, pValue } from './format';
 import type { LoadedSubject, RunWithEpochs } from './subject';
 
@@ -512,7 +513,9 @@ function sweepResults(subject: LoadedSubject, cells: CellStats[], bestCell: Cell
     if (!slices.has(key)) slices.set(key, []);
     slices.get(key)!.push(c);
   }
-  for (const sliceCells of slices.values()) {
+  const search = (spec.method ?? 'grid') !== 'grid';
+  if (search) out.push(...searchScatters(subject, cells, m, metricName));
+  for (const sliceCells of search ? [] : slices.values()) {
     const label = sliceLabel(sliceCells[0]!);
     const sLrs = sortedLrs(sliceCells);
     const sClips = sortedClips(sliceCells);
@@ -526,7 +529,9 @@ function sweepResults(subject: LoadedSubject, cells: CellStats[], bestCell: Cell
       keepTogether(
         heading(`Learning rate × clip norm${suffix}`),
         chart(heatmapChart({ title: `Mean ${metricName} (%)`, lrs: sLrs, clips: sClips, values, best, width: CONTENT_WIDTH, height: heatHeight })),
-        note('Each cell: mean over its completed seeds. Outlined: the best cell. "–": no seed completed.'),
+        note(
+          `Each cell: mean over its completed seeds. Outlined: the best cell. "–": no seed completed${spec.prune ? ' (every seed pruned, or unfinished: see Early termination)' : ''}.`,
+        ),
       ),
       keepTogether(
         chart(
@@ -546,20 +551,21 @@ function sweepResults(subject: LoadedSubject, cells: CellStats[], bestCell: Cell
   // The statistics, best first.
   const ranked = [...cells].sort((a, b) => (b[m].mean ?? -1) - (a[m].mean ?? -1));
   out.push(
-    heading('Statistics per cell'),
+    heading(search ? 'Statistics per configuration' : 'Statistics per cell'),
+    ...(stats.adaptive ? [note(stats.adaptive.note)] : []),
     note(
       `Mean ± standard deviation over completed seeds, Student-t 95% confidence interval (in %). Each cell is compared with the best by Welch's t-test; p-values are Holm-corrected over the ${cells.filter((c) => c.vsBest[m].pHolm !== null).length} comparisons, on ${metricName}. Statistically tied (green): not distinguishable from the best at α = ${stats.alpha}, with a test that would have seen a 1-point difference 80% of the time; can't tell: not distinguishable, but the test could not have seen 1 point at this number of seeds and spread.`,
     ),
     table(
       ['Cell', 'n', metricShortLabel(m, spec.base.validation).replace(/^./, (c) => c.toUpperCase()), '95% CI', 'vs best', 'p (Holm)', 'Verdict', metricShortLabel(alt, spec.base.validation).replace(/^./, (c) => c.toUpperCase())],
       ranked.map((c) => [
-        c.label,
+        c.label + (c.trials.pruned ? ` (${c.trials.pruned} pruned at epoch ${[...new Set(c.prunedAtEpochs)].join(', ')})` : ''),
         c.trials.completed + (c.trials.total > c.trials.completed ? `/${c.trials.total}` : ''),
         statsText(c[m]),
         ciText(c[m]),
         c.vsBest[m].verdict === 'best' ? '–' : deltaPp(c.vsBest[m].diff),
         pValue(c.vsBest[m].pHolm),
-        c.vsBest[m].verdict === 'best' ? { text: 'best', bold: true } : verdictText(c, m),
+        c.vsBest[m].verdict === 'best' ? { text: 'best', bold: true } : c[m].n === 0 && c.trials.pruned ? 'pruned: left out' : verdictText(c, m),
         statsText(c[alt]),
       ]),
       ['*', 22, 68, 60, 46, 38, 52, 68],
@@ -653,9 +659,20 @@ function sweepContent(subject: LoadedSubject): Content[] {
     heading('Sweep'),
     keyValues([
       ['Status', `${sweep.status}; ${sweep.trials.done} of ${cells.length * spec.repeats} trials done${sweep.trials.failed ? `, ${sweep.trials.failed} failed` : ''}`],
-      ['Learning rates', lrs.map(hyper).join(', ')],
-      ['Clip max-norms', clips.map(clipLabel).join(', ')],
+      ...((spec.method ?? 'grid') === 'grid'
+        ? ([
+            ['Learning rates', lrs.map(hyper).join(', ')],
+            ['Clip max-norms', clips.map(clipLabel).join(', ')],
+          ] as [string, string][])
+        : []),
       ...other.map((a): [string, string] => [{ batchSize: 'Batch sizes', optimizer: 'Optimizers', weightDecay: 'Weight decays', preset: 'Models' }[a], (spec.axes[a] as unknown[]).join(', ')]),
+      ...(stats.adaptive
+        ? ([
+            ['Method', describeMethod(spec)],
+            ...(stats.adaptive.method !== 'grid' ? [['Search space', describeSpace(spec).join('; ')] as [string, string]] : []),
+            ['Early termination', describePrune(spec.prune)],
+          ] as [string, string][])
+        : []),
       ['Seeds per cell', `${spec.repeats} (seeds ${spec.base.seed}–${spec.base.seed + spec.repeats - 1})`],
       ['Cells × seeds', `${cells.length} × ${spec.repeats} = ${cells.length * spec.repeats} trials of ${spec.base.epochs} epochs`],
       ['Created', `${dateTime(sweep.createdAt)}${sweep.finishedAt ? `, finished ${dateTime(sweep.finishedAt)}` : ''}`],
@@ -708,6 +725,8 @@ function sweepContent(subject: LoadedSubject): Content[] {
     });
   }
 
+  if (stats.adaptive && spec.prune) out.push(...earlyTermination(subject));
+
   const anyResult = cells.some((c) => c[m].mean !== null);
   if (anyResult) out.push(...sweepResults(subject, cells, bestCell));
   else out.push(note('The heatmap, the interaction plot and the statistics appear once trials complete.'));
@@ -751,6 +770,69 @@ function sweepContent(subject: LoadedSubject): Content[] {
     keyValues(configPairs(baseRun).filter(([k]) => !swept.has(k))),
     note('The swept settings (learning rate, clip norm and any other axis above) and the seed vary by trial.'),
   );
+  return out;
+}
+
+/** What early termination did: epochs trained and saved, and every pruned trial with its reason. */
+function earlyTermination(subject: LoadedSubject): Content[] {
+  const { sweep, stats } = subject.sweep!;
+  const a = stats.adaptive!;
+  const pruned = subject.runs.filter(({ run }) => run.status === 'pruned');
+  const label = (run: Run) => stats.cells.find((c) => c.cellId === run.cellId)?.label ?? run.cellId ?? '–';
+  const out: Content[] = [
+    heading('Early termination'),
+    keyValues([
+      ['Rule', describePrune(sweep.spec.prune)],
+      ['Trial-epochs', `${int(a.epochs.trained)} trained, ${int(a.epochs.saved)} saved by pruning (${a.epochs.full ? Math.round((100 * a.epochs.saved) / a.epochs.full) : 0}% of the ${int(a.epochs.full)} a full run would train)`],
+      ['Pruned trials', `${a.prunedTrials} of ${subject.runs.length}`],
+    ]),
+    note(a.note),
+  ];
+  if (pruned.length) {
+    out.push(
+      table(
+        ['Configuration', 'Seed', 'Stopped at', 'Reason'],
+        pruned.map(({ run }) => [label(run), run.config.seed, `epoch ${run.pruned?.epoch ?? run.epochsDone}`, run.pruned?.reason ?? run.error ?? '–']),
+        [120, 28, 48, '*'],
+      ),
+    );
+  }
+  const resumed = subject.runs.filter(({ run }) => run.pruned?.resumedByHand);
+  if (resumed.length) out.push(note(`Resumed to full length by hand after being pruned: ${resumed.map(({ run }) => `${label(run)}, seed ${run.config.seed} (pruned at epoch ${run.pruned!.epoch})`).join('; ')}.`));
+  return out;
+}
+
+/** A search sweep: the metric against each searched parameter, a point per trial. */
+function searchScatters(subject: LoadedSubject, cells: CellStats[], m: AnalysisMetric, metricName: string): Content[] {
+  const { stats } = subject.sweep!;
+  const value = (epochs: EpochMetrics[]) => (m === 'bestValAcc' ? Math.max(...epochs.map((e) => e.valAcc)) : epochs[epochs.length - 1]!.valAcc);
+  const ran = subject.runs.filter(({ run, epochs }) => epochs.length > 0 && (run.status === 'completed' || run.status === 'pruned'));
+  const clips = ran.map(({ run }) => run.config.clipNorm).filter((c): c is number => c !== null);
+  const noneAt = ran.some(({ run }) => run.config.clipNorm === null) ? (clips.length ? Math.max(...clips) * 1.15 : 1) : null;
+  const out: Content[] = [heading(`${metricName[0]!.toUpperCase()}${metricName.slice(1)} against each parameter`)];
+  for (const param of stats.adaptive?.params ?? []) {
+    if (param !== 'lr' && param !== 'clip' && param !== 'weightDecay') continue; // discrete choices read better in the table
+    const xRun = (run: Run) => (param === 'lr' ? run.config.lr : param === 'clip' ? (run.config.clipNorm ?? noneAt!) : (run.config.weightDecay ?? 0));
+    const xCell = (c: CellStats) => (param === 'lr' ? c.lr : param === 'clip' ? (c.clip ?? noneAt!) : (c.weightDecay ?? 0));
+    out.push(
+      chart(
+        scatterChart({
+          title: `${metricName} against ${param === 'lr' ? 'the learning rate (log axis)' : param === 'clip' ? 'the clip norm' : 'weight decay'}`,
+          xName: param === 'lr' ? 'learning rate' : param === 'clip' ? 'clip norm' : 'weight decay',
+          logX: param === 'lr',
+          noneAt: param === 'clip' ? noneAt : null,
+          groups: [
+            { name: 'seeds (completed)', points: ran.filter(({ run }) => run.status === 'completed').map(({ run, epochs }) => [xRun(run), value(epochs)]) },
+            { name: 'configuration mean', symbol: 'diamond', points: cells.filter((c) => c[m].mean !== null).map((c) => [xCell(c), c[m].mean!]) },
+            { name: 'pruned (at its last epoch)', hollow: true, color: '#999999', points: ran.filter(({ run }) => run.status === 'pruned').map(({ run, epochs }) => [xRun(run), value(epochs)]) },
+          ],
+          width: CONTENT_WIDTH,
+          height: 220,
+        }),
+      ),
+    );
+  }
+  out.push(note('A point per trial; diamonds: the mean over a configuration\'s completed seeds. Pruned trials stopped early: their value is at the epoch they stopped, not comparable with the others.'));
   return out;
 }
 

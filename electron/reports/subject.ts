@@ -8,6 +8,7 @@ import type { ReportSubject, SweepStats } from '../../shared/contract';
 import { ApiError } from '../../shared/errors';
 import type { Store } from '../store';
 import { sweepStats } from '../sweeps/stats';
+import { cellValuesOf, isSearch } from '../sweeps/scheduler';
 
 export interface RunWithEpochs {
   run: Run;
@@ -40,7 +41,18 @@ export function statsOfSweep(sweep: Sweep, runs: readonly RunWithEpochs[]): Swee
   const trials = runs
     .filter(({ run }) => run.cellId !== null)
     .map(({ run, epochs }) => ({ cellId: run.cellId!, seed: run.config.seed, status: run.status, epochs }));
-  return sweepStats(sweep.spec, trials);
+  return sweepStats(sweep.spec, trials, isSearch(sweep.spec) ? searchedCells(sweep.spec, runs) : undefined);
+}
+
+/** A search sweep's configurations, as its trials (oldest first) proposed them: what its statistics compare. */
+function searchedCells(spec: Sweep['spec'], runs: readonly RunWithEpochs[]) {
+  const cells = new Map<string, ReturnType<typeof cellValuesOf> & { cellId: string }>();
+  for (const { run } of [...runs].sort((a, b) => a.run.createdAt.localeCompare(b.run.createdAt))) {
+    if (run.cellId === null || cells.has(run.cellId)) continue;
+    const c = run.config;
+    cells.set(run.cellId, { ...cellValuesOf({ lr: c.lr, clip: c.clipNorm, batchSize: c.batchSize, optimizer: c.optimizer, weightDecay: c.weightDecay ?? null, preset: run.model.preset ?? null }, spec), cellId: run.cellId });
+  }
+  return [...cells.values()];
 }
 
 export function loadSubject(store: Store, subject: ReportSubject): LoadedSubject {

@@ -63,8 +63,11 @@ export class FakeExecutor implements TrialExecutor {
         trial.cancelled = true;
         if (this.cancelDelayMs) await new Promise((r) => setTimeout(r, this.cancelDelayMs));
         if (trial.finished) return;
-        this.store.runs.update(runId, { status: 'cancelled', finishedAt: new Date().toISOString() });
-        trial.resolve('cancelled');
+        // As the real executor: a trial the scheduler marked pruned before stopping it ends 'pruned'.
+        const marked = this.store.runs.get(runId)?.pruned;
+        const status = marked && !marked.resumedByHand ? 'pruned' : 'cancelled';
+        this.store.runs.update(runId, { status, ...(status === 'pruned' ? { error: marked!.reason } : {}), finishedAt: new Date().toISOString() });
+        trial.resolve(status);
       },
     };
   }

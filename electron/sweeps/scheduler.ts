@@ -126,12 +126,48 @@ export class SweepScheduler {
     // second per sweep (the ETA reads every stored epoch of the sweep; a big sweep with several
     // trainers would otherwise recompute it for each of their epochs).
     this.unsubscribe =
-      options.events.on?.('run.epoch', ({ runId }) => {
+      options.events.on?.('run.epoch', ({ runId, metrics }) => {
         const sweepId = this.trialSweep.get(runId);
         if (!sweepId) return;
-        this.checkPrune(runId);
+        this.queuePrune(runId, metrics.epoch);
         this.emitSoon(sweepId);
       }) ?? null;
+  }
+
+  /** Epochs waiting for an early-termination decision, judged together (see queuePrune). */
+  private readonly pruneQueue = new Map<string, number[]>();
+  private pruneScheduled = false;
+
+  /**
+   * Early-termination decisions wait for the end of the current I/O turn: the trials of a pack
+   * report an epoch together, and each must be judged with its pack mates' epochs already stored
+   * (judged one by one as they arrive, the first to report would always be alone on its rung).
+   */
+  private queuePrune(runId: string, epoch: number): void {
+    this.pruneQueue.set(runId, [...(this.pruneQueue.get(runId) ?? []), epoch]);
+    this.schedulePrune();
+  }
+
+  private schedulePrune(): void {
+    if (this.pruneScheduled || !this.pruneQueue.size) return;
+    this.pruneScheduled = true;
+    setImmediate(() => {
+      this.pruneScheduled = false;
+      const batch = [...this.pruneQueue];
+      this.pruneQueue.clear();
+      if (this.closed) return;
+      for (const [id, epochs] of batch) {
+        for (let i = 0; i < epochs.length; i++) {
+          const outcome = this.checkPrune(id, epochs[i]!);
+          if (outcome === 'wait') {
+            // Its pack mates have not reported this epoch yet: judged again when they have.
+            this.pruneQueue.set(id, [...epochs.slice(i), ...(this.pruneQueue.get(id) ?? [])]);
+            break;
+          }
+          if (outcome === 'pruned') break;
+        }
+      }
+    });
   }
 
   private readonly pendingEmits = new Map<string, ReturnType<typeof setTimeout>>();
@@ -571,16 +607,21 @@ export class SweepScheduler {
    * is recomputed from the stored epochs of the whole sweep (prune.ts), so it needs no state of its
    * own; a stopped trial goes through the same cancel path as any other, marked 'prune'.
    */
-  private checkPrune(runId: string): void {
+  private checkPrune(runId: string, epoch: number): 'kept' | 'pruned' | 'wait' {
     const sweepId = this.trialSweep.get(runId);
     const active = sweepId ? this.active.get(sweepId) : undefined;
     const entry = active?.running.get(runId);
-    if (!active || !entry || entry.stop || active.stopping) return;
+    if (!active || !entry || entry.stop || active.stopping) return 'kept';
     const rule = this.store.sweeps.get(active.id)?.spec.prune;
-    if (!rule) return;
+    if (!rule) return 'kept';
     const trials = this.store.sweeps.trials(active.id);
     const self = trials.find((t) => t.id === runId);
-    if (!self || self.pruned?.resumedByHand) return;
+    if (!self || self.pruned?.resumedByHand) return 'kept';
+    // A pack trains its trials in step: wait for every mate still training to store this epoch.
+    const behind = [...active.running].some(
+      ([id, other]) => id !== runId && other.trainer === entry.trainer && !other.stop && (trials.find((t) => t.id === id)?.epochsDone ?? epoch) < epoch,
+    );
+    if (behind) return 'wait';
     const started = trials.filter((t) => t.epochsDone > 0);
     const epochs = new Map(this.store.runs.epochsMany(started.map((t) => t.id)).map((e) => [e.runId, e.epochs]));
     const toPrune = (t: TrialRow): PruneTrial => ({
@@ -588,13 +629,16 @@ export class SweepScheduler {
       completed: t.status === 'completed',
       values: (epochs.get(t.id) ?? []).map((e) => e[rule.metric.name]),
     });
-    const decision = pruneDecision(rule, self.epochs, toPrune(self), started.map(toPrune));
-    if (!decision.prune) return;
+    // Judged at the epoch it reported, even if its trainer stored the next one meanwhile.
+    const own = toPrune(self);
+    const decision = pruneDecision(rule, self.epochs, { ...own, values: own.values.slice(0, epoch) }, started.map(toPrune));
+    if (!decision.prune) return 'kept';
     entry.stop = 'prune';
     entry.pruned = { epoch: decision.epoch, reason: decision.reason };
     // Marked before the trainer is stopped, so the executor stores its end as 'pruned' at once.
     this.store.runs.update(runId, { pruned: { ...entry.pruned, resumedByHand: false } });
     void entry.handle.cancel().catch(() => undefined);
+    return 'pruned';
   }
 
   private startTrial(active: ActiveSweep, trial: TrialRow): void {
@@ -679,6 +723,7 @@ export class SweepScheduler {
         }
     }
     this.emitRun(runId);
+    this.schedulePrune(); // a pack mate that ended no longer holds the others' decisions back
     if (!active.stopping) this.pump(active);
     this.emit(active.id);
   }

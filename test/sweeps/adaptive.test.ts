@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../electron/store';
 import { EventBus } from '../../electron/service/events';
-import { SweepScheduler } from '../../electron/sweeps/scheduler';
+import { SweepScheduler, type TrialHandle } from '../../electron/sweeps/scheduler';
 import { sweepDetail } from '../../electron/service/sweeps';
 import { SweepSpec, type SweepSpecInput } from '../../shared/domain';
 import { datasetRecord, tempDir, tinyModel } from '../support/fixtures';
@@ -49,8 +49,11 @@ describe('adaptive sweeps in the scheduler', () => {
     scheduler.launch(sweep.id);
     const byLr = new Map(exec.running.map((t) => [lrOf(t.runId), t.runId]));
     const [a, b, c] = [byLr.get(0.001)!, byLr.get(0.01)!, byLr.get(0.1)!];
+    // One after the other (asynchronous, as solo trainers report): each judged against those before it.
     step(a, 1, 0.5); // alone on rung 1
+    await flush();
     step(b, 1, 0.4); // below 0.4667
+    await flush();
     step(c, 1, 0.3); // below 0.4333
     await flush();
     await flush();
@@ -78,13 +81,78 @@ describe('adaptive sweeps in the scheduler', () => {
     expect(detail.stats.adaptive!.note).toBe('Statistics compare only the 1 trial that reached epoch 9 (the last); 2 pruned trials are shown as pruned and left out.');
   });
 
+  it('trials that report an epoch together (a pack) are judged together, none of them alone on its rung', async () => {
+    const sweep = scheduler.create(spec({ prune: { rule: 'asha', grace: 1, eta: 3 } }), { concurrency: 3 });
+    scheduler.launch(sweep.id);
+    const byLr = new Map(exec.running.map((t) => [lrOf(t.runId), t.runId]));
+    const [a, b, c] = [byLr.get(0.001)!, byLr.get(0.01)!, byLr.get(0.1)!];
+    // The worst reports first: judged one by one it would be alone on rung 1 and go on.
+    step(c, 1, 0.3);
+    step(b, 1, 0.4);
+    step(a, 1, 0.5);
+    await flush();
+    await flush();
+    // Hand-worked: the 2/3 quantile of {0.3, 0.4, 0.5} is 0.4 + (0.5 − 0.4)·(1.333 − 1) = 0.4333.
+    expect(store.runs.get(c)!).toMatchObject({ status: 'pruned', pruned: { epoch: 1 } });
+    expect(store.runs.get(c)!.pruned!.reason).toBe('ASHA: below the top-1/3 quantile at epoch 1: 0.300 < 0.433 (validation accuracy, best so far; 3 trials reached epoch 1)');
+    expect(store.runs.get(b)!.pruned!.reason).toBe('ASHA: below the top-1/3 quantile at epoch 1: 0.400 < 0.433 (validation accuracy, best so far; 3 trials reached epoch 1)');
+    expect(store.runs.get(a)!.status).toBe('running');
+  });
+
+  it('in a pack, a trial is judged once its pack mates reported the same epoch, however far apart their reports arrive', async () => {
+    const packing = new (class extends FakeExecutor {
+      startPack(runs: { runId: string; resume: boolean }[]): Map<string, TrialHandle> {
+        return new Map(runs.map((r) => [r.runId, this.start(r.runId, r)]));
+      }
+    })(store);
+    await scheduler.shutdown();
+    exec = packing;
+    scheduler = new SweepScheduler({ store, events, executor: packing, cores: () => 3, pollMs: 20 });
+    const sweep = scheduler.create(spec({ pack: 3, prune: { rule: 'asha', grace: 1, eta: 3 } }), { concurrency: 1 });
+    scheduler.launch(sweep.id);
+    expect(packing.running).toHaveLength(3); // one trainer, three trials
+    const byLr = new Map(packing.running.map((t) => [lrOf(t.runId), t.runId]));
+    const [a, b, c] = [byLr.get(0.001)!, byLr.get(0.01)!, byLr.get(0.1)!];
+    step(c, 1, 0.3); // the worst first, in its own turn: not yet judged (its mates are behind)
+    await flush();
+    await flush();
+    expect(store.runs.get(c)!.status).toBe('running');
+    step(b, 1, 0.4);
+    await flush();
+    await flush();
+    expect(store.runs.get(b)!.status).toBe('running');
+    step(a, 1, 0.5);
+    await flush();
+    await flush();
+    for (const id of [b, c]) expect(store.runs.get(id)!.pruned!.reason).toMatch(/; 3 trials reached epoch 1\)$/);
+    expect(store.runs.get(c)!.status).toBe('pruned');
+    expect(store.runs.get(b)!.status).toBe('pruned');
+    expect(store.runs.get(a)!.status).toBe('running');
+  });
+
+  it('judges a trial at the epoch it reported, even when its trainer stored the next one before the decision', async () => {
+    const sweep = scheduler.create(spec({ prune: { rule: 'asha', grace: 1, eta: 3 } }, { lr: { values: [0.001, 0.01] } }), { concurrency: 2 });
+    scheduler.launch(sweep.id);
+    const byLr = new Map(exec.running.map((t) => [lrOf(t.runId), t.runId]));
+    const [a, b] = [byLr.get(0.001)!, byLr.get(0.01)!];
+    step(a, 1, 0.5);
+    await flush();
+    step(b, 1, 0.4);
+    step(b, 2, 0.45); // epoch 2 is no rung: judged at 1 only, it would be missed
+    await flush();
+    await flush();
+    expect(store.runs.get(b)!).toMatchObject({ status: 'pruned', pruned: { epoch: 1 } });
+  });
+
   it('resumes a pruned trial to its full length by hand, and does not prune it again', async () => {
     const sweep = scheduler.create(spec({ prune: { rule: 'asha', grace: 1, eta: 3 } }, { lr: { values: [0.001, 0.01] } }), { concurrency: 2 });
     scheduler.launch(sweep.id);
     const byLr = new Map(exec.running.map((t) => [lrOf(t.runId), t.runId]));
     const [a, b] = [byLr.get(0.001)!, byLr.get(0.01)!];
     step(a, 1, 0.5);
+    await flush();
     step(b, 1, 0.4);
+    await flush();
     await flush();
     expect(store.runs.get(b)!.status).toBe('pruned');
     exec.finish(a);

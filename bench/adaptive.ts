@@ -49,6 +49,8 @@ interface Outcome {
   detail: SweepDetail;
   seconds: number;
   epochs: number;
+  /** Seconds the trainers spent in epochs (training and validation), summed over trials. */
+  epochSeconds: number;
   best: SweepDetail['stats']['cells'][number] | null;
 }
 
@@ -71,9 +73,10 @@ async function run(rt: Runtime, datasetId: string, name: string, extra: Partial<
   const failed = detail.trials.filter((t) => t.status === 'failed');
   if (failed.length) throw new Error(`${name}: ${failed.length} trials failed: ${failed[0]!.error}`);
   const trained = detail.trials.reduce((n, t) => n + t.epochs.length, 0);
+  const epochSeconds = detail.trials.reduce((n, t) => n + t.epochs.reduce((a, e) => a + e.seconds, 0), 0);
   const best = detail.stats.cells.find((c) => c.cellId === detail.stats.best.finalValAcc) ?? null;
   console.log(`  ${name}: ${seconds.toFixed(1)} s, ${trained} trial-epochs, best ${best ? `${best.label} ${pct(best.finalValAcc.mean)}` : 'none'} (load average ${load()})`);
-  return { detail, seconds, epochs: trained, best };
+  return { detail, seconds, epochs: trained, epochSeconds, best };
 }
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(x * 100).toFixed(2)}%`);
@@ -105,7 +108,16 @@ async function main(): Promise<void> {
     console.log(`Full grid vs ASHA`);
     console.log(`  trial-epochs trained: ${full.epochs} vs ${asha.epochs} (ASHA trains ${((100 * asha.epochs) / full.epochs).toFixed(1)}%, ${asha.detail.stats.adaptive?.prunedTrials ?? 0} of ${asha.detail.trials.length} trials pruned)`);
     console.log(`  wall time: ${full.seconds.toFixed(1)} s vs ${asha.seconds.toFixed(1)} s (ratio ${(asha.seconds / full.seconds).toFixed(2)})`);
-    console.log(`  best cell: full ${fullBest.label} ${pct(fullBest.finalValAcc.mean)}; ASHA ${ashaBest.label} ${pct(ashaBest.finalValAcc.mean)}: ${same}`);
+    // Where the wall time goes: epochs inside the trainers vs starting a trainer per trial (and
+    // handing over between trials), which pruning does not save.
+    const overhead = (o: Outcome) => Math.max(0, (o.seconds * concurrency - o.epochSeconds) / o.detail.trials.length);
+    console.log(
+      `  trainer time in epochs: ${full.epochSeconds.toFixed(0)} s vs ${asha.epochSeconds.toFixed(0)} s (ratio ${(asha.epochSeconds / full.epochSeconds).toFixed(2)}); ` +
+        `the rest, per trial (trainer start-up, data load, hand-over): ${overhead(full).toFixed(1)} s vs ${overhead(asha).toFixed(1)} s`,
+    );
+    console.log(
+      `  best cell: full ${fullBest.label} ${pct(fullBest.finalValAcc.mean)} (${fullBest.finalValAcc.n} seeds); ASHA ${ashaBest.label} ${pct(ashaBest.finalValAcc.mean)} (${ashaBest.finalValAcc.n} completed seed${ashaBest.finalValAcc.n === 1 ? '' : 's'}): ${same}`,
+    );
 
     // Search with ASHA's budget, without pruning: each configuration trains in full over the seeds.
     const trials = Math.max(1, Math.floor(asha.epochs / (seeds * epochs)));

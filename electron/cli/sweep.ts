@@ -447,6 +447,12 @@ async function follow(
     if (!t) return;
     const row = cells.get(t.cellId)!;
     if (run.status === 'running') {
+      // A pruned trial resumed by hand is not done any more.
+      if (t.status === 'pruned') {
+        row.done--;
+        row.pruned--;
+        t.status = 'running';
+      }
       if (!row.running.has(run.id)) row.running.set(run.id, run.epochsDone);
       draw();
       return;

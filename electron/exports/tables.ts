@@ -61,13 +61,13 @@ export function cellsTable(cells: readonly CellStats[]): Table {
   const stat = (prefix: string) => [`${prefix}_mean`, `${prefix}_std`, `${prefix}_ci_low`, `${prefix}_ci_high`];
   const columns = [
     'cell_id', 'label', 'lr', 'clip_norm', 'batch_size', 'optimizer', 'weight_decay', 'preset', 'trials', 'completed', 'diverged',
-    'failed', 'unfinished', ...stat('final_val_acc'), ...stat('best_val_acc'), ...stat('final_train_acc'), ...stat('overfit_ratio'),
+    'failed', 'pruned', 'pruned_at_epochs', 'unfinished', ...stat('final_val_acc'), ...stat('best_val_acc'), ...stat('final_train_acc'), ...stat('overfit_ratio'),
     'best_epoch_mean', 'verdict_final_val_acc', 'diff_final_val_acc', 'p_holm_final_val_acc', 'verdict_best_val_acc', 'p_holm_best_val_acc',
   ];
   const s = (x: CellStats['finalValAcc']) => [x.mean, x.std, x.ci95?.[0] ?? null, x.ci95?.[1] ?? null];
   const rows = cells.map((c) => [
     c.cellId, c.label, c.lr, c.clip, c.batchSize ?? null, c.optimizer ?? null, c.weightDecay ?? null, c.preset ?? null, c.trials.total,
-    c.trials.completed, c.trials.diverged, c.trials.failed, c.trials.unfinished, ...s(c.finalValAcc), ...s(c.bestValAcc),
+    c.trials.completed, c.trials.diverged, c.trials.failed, c.trials.pruned, c.prunedAtEpochs.join(' '), c.trials.unfinished, ...s(c.finalValAcc), ...s(c.bestValAcc),
     ...s(c.finalTrainAcc), ...s(c.overfitRatio), c.bestEpoch.mean, c.vsBest.finalValAcc.verdict, c.vsBest.finalValAcc.diff,
     c.vsBest.finalValAcc.pHolm, c.vsBest.bestValAcc.verdict, c.vsBest.bestValAcc.pHolm,
   ]);

@@ -78,7 +78,7 @@ describe('train form: search and early termination', () => {
   it('a grid with the median rule or Hyperband bands; bad settings are named per field', () => {
     const grid = { ...defaultForm(), datasetId: 'd1' };
     expect(SweepSpec.parse(sweepRequest({ ...grid, prune: 'median', pruneStartup: '4', warmup: '2' }, model).spec).prune).toMatchObject({ rule: 'median', startupTrials: 4, warmupEpochs: 2 });
-    expect(SweepSpec.parse(sweepRequest({ ...grid, prune: 'hyperband', grace: '3', eta: '2', strict: true, pruneMetric: 'valLoss' }, model).spec).prune).toMatchObject({ rule: 'hyperband', minIter: 3, eta: 2, strict: true, metric: { name: 'valLoss' } });
+    expect(SweepSpec.parse(sweepRequest({ ...grid, prune: 'hyperband', grace: '3', eta: '2', strict: true, pruneMetric: 'valLoss', pruneMode: 'last' }, model).spec).prune).toMatchObject({ rule: 'hyperband', minIter: 3, eta: 2, strict: true, metric: { name: 'valLoss', mode: 'last' } });
     expect(SweepSpec.parse(sweepRequest(grid, model).spec).prune).toBeUndefined();
     expect(sweepRequest({ ...grid, prune: 'asha', grace: '0', eta: '1' }, model).errors).toMatchObject({ grace: 'a whole number of epochs, at least 1', eta: 'from 1.5 to 100 (3: the top third go on)' });
     expect(sweepRequest({ ...grid, method: 'random', trials: '0' }, model).errors.trials).toBe('a whole number from 1 to 1000');

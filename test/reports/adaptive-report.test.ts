@@ -13,6 +13,8 @@ import { EventBus } from '../../electron/service/events';
 import { SweepScheduler } from '../../electron/sweeps/scheduler';
 import { sweepDetail } from '../../electron/service/sweeps';
 import { buildReport } from '../../electron/reports';
+import { loadSubject } from '../../electron/reports/subject';
+import { cellsTable } from '../../electron/exports/tables';
 import { adaptiveLines, statsReport } from '../../electron/cli/sweep';
 import { SweepSpec, type SweepSpecInput } from '../../shared/domain';
 import type { SweepDetail } from '../../shared/contract';
@@ -113,6 +115,19 @@ describe('an adaptive sweep in every view', () => {
     // The objective peaks near lr 0.003: the configuration closest to it keeps both seeds and has a CI.
     expect(best.finalValAcc.n).toBe(2);
     expect(text).toContain(`95% CI ${(best.finalValAcc.ci95![0] * 100).toFixed(2)}% – ${(best.finalValAcc.ci95![1] * 100).toFixed(2)}% over its 2 seeds`);
+  });
+
+  it('exports (the cells table) use the proposed configurations and count pruned seeds apart, with the epochs they stopped at', () => {
+    // Reports and exports load the sweep themselves: the same configurations as sweeps.show.
+    const cells = loadSubject(store, { sweepId: detail.id }).sweep!.stats.cells;
+    expect(cells.map((c) => c.cellId).sort()).toEqual(detail.stats.cells.map((c) => c.cellId).sort());
+    const { columns, rows } = cellsTable(cells);
+    for (const c of detail.stats.cells) {
+      const row = rows.find((r) => r[0] === c.cellId)!;
+      expect(row[columns.indexOf('pruned')]).toBe(c.trials.pruned);
+      expect(row[columns.indexOf('pruned_at_epochs')]).toBe(c.prunedAtEpochs.join(' '));
+      expect(row[columns.indexOf('final_val_acc_mean')]).toBe(c.finalValAcc.mean);
+    }
   });
 
   it.skipIf(!hasPoppler)('the PDF carries the same: method, rule, epochs saved, pruned trials with reasons, best configuration', async () => {

@@ -53,6 +53,8 @@ export interface TrainForm {
   /** Early termination: 'none' or a rule, with its settings. */
   prune: 'none' | 'asha' | 'median' | 'hyperband';
   pruneMetric: 'valAcc' | 'valLoss';
+  /** Its best so far, or its latest value. */
+  pruneMode: 'best' | 'last';
   grace: string;
   eta: string;
   pruneStartup: string;
@@ -98,6 +100,7 @@ export function defaultForm(): TrainForm {
     tpeStartup: '10',
     prune: 'none',
     pruneMetric: 'valAcc',
+    pruneMode: 'best',
     grace: '1',
     eta: '3',
     pruneStartup: '5',
@@ -134,7 +137,7 @@ function adaptiveInput(form: TrainForm, errors: FormErrors, lrRange: { min: numb
     }
   }
   if (form.prune !== 'none') {
-    const metric = { name: form.pruneMetric, mode: 'best' as const };
+    const metric = { name: form.pruneMetric, mode: form.pruneMode };
     const grace = numberField(form.grace);
     const eta = numberField(form.eta);
     if (form.prune !== 'median') {

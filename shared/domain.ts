@@ -91,7 +91,8 @@ export type ModelSpecInput = z.input<typeof ModelSpec>;
 export const OptimizerName = z.enum(['sgd', 'momentum', 'adam', 'adamw']);
 export type OptimizerName = z.infer<typeof OptimizerName>;
 
-export const BackendName = z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+/** 'webgpu': WebGPU through Dawn (Vulkan, Metal, D3D12), electron/engine/webgpu.ts. */
+export const BackendName = z.enum(['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']);
 export type BackendName = z.infer<typeof BackendName>;
 export const BackendChoice = z.union([z.literal('auto'), BackendName]);
 export type BackendChoice = z.infer<typeof BackendChoice>;
@@ -227,6 +228,13 @@ export const Run = z.strictObject({
    */
   pruned: z.strictObject({ epoch: z.number().int().min(1), reason: z.string(), resumedByHand: z.boolean() }).nullable().optional(),
   backend: BackendName.nullable(),
+  /** The GPU it trained on (webgpu: the adapter's vendor, architecture and name); null otherwise. */
+  device: z.string().nullable().optional(),
+  /**
+   * Seconds spent compiling GPU shaders (webgpu, once per kernel shape and process), kept apart from
+   * the epochs' seconds; null or absent on backends that compile nothing.
+   */
+  compileSeconds: z.number().min(0).nullable().optional(),
   /**
    * How many trials one trainer trained together with this run when it last trained (itself
    * included): set when it ran in a pack, null or absent when it trained alone.

@@ -1,7 +1,9 @@
 /**
- * Picks and initialises the TensorFlow.js backend, best first: tfjs-node-gpu (CUDA), tfjs-node
- * (libtensorflow), wasm, cpu. The two native packages download libtensorflow when installed and
- * are optional, so they are loaded with a dynamic import inside try/catch: the app works without.
+ * Picks and initialises the TensorFlow.js backend, best first: tfjs-node-gpu (CUDA), WebGPU on a
+ * hardware adapter (webgpu.ts), tfjs-node (libtensorflow), wasm, cpu. The two native packages
+ * download libtensorflow when installed and are optional, so they are loaded with a dynamic import
+ * inside try/catch: the app works without. A software WebGPU adapter is used only when 'webgpu' is
+ * asked for by name.
  *
  * Also gives the training step direct access to tensor memory on the backends that keep it in
  * this process (wasm's heap, cpu's typed arrays): the fused optimizer and the norm read gradients
@@ -10,16 +12,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendChoice, BackendName } from '../../shared/domain';
 import { ApiError } from '../../shared/errors';
+import { setUpWebGpu } from './webgpu';
 
 /** tfjs's registry name for each of ours. */
 const TFJS_NAME: Record<BackendName, string> = {
   'tensorflow-gpu': 'tensorflow',
+  webgpu: 'webgpu',
   tensorflow: 'tensorflow',
   wasm: 'wasm',
   cpu: 'cpu',
 };
 
-export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 
 export interface BackendInfo {
   name: BackendName;
@@ -29,9 +33,13 @@ export interface BackendInfo {
 
 let current: BackendInfo | null = null;
 
-async function tryLoad(name: BackendName): Promise<string | null> {
+async function tryLoad(name: BackendName, explicit: boolean): Promise<string | null> {
   try {
     switch (name) {
+      case 'webgpu': {
+        const failure = await setUpWebGpu(explicit);
+        return failure === null ? null : `webgpu: ${failure}`;
+      }
       case 'tensorflow-gpu': {
         // The package name is a variable so bundlers and tsc do not insist on it being installed.
         const pkg = '@tensorflow/tfjs-node-gpu';
@@ -70,7 +78,7 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
   const candidates = choice === 'auto' ? BACKEND_ORDER : [choice];
   const skipped: string[] = [];
   for (const name of candidates) {
-    const failure = await tryLoad(name);
+    const failure = await tryLoad(name, choice !== 'auto');
     if (failure === null) {
       current = { name, skipped };
       return current;

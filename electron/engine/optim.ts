@@ -18,6 +18,7 @@
  * Both keep their state as plain Float32Arrays when exported, so checkpoints do not care which ran.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { sumPairwise } from './sum';
 import { effectiveWeightDecay, type TrainConfig } from '../../shared/domain';
 import type { DirectMemory } from './backend';
 import type { Network } from './model';
@@ -206,7 +207,7 @@ export class Optimizer {
     const params = this.net.params;
     const { lr, beta1: b1, beta2: b2, eps, momentum: mu, clipNorm } = this.config;
     const wd = this.wd;
-    const norm = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
+    const norm = tf.sqrt(sumPairwise(grads.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
     this.accumulate(norm);
     let scale: tf.Scalar | null = null;
     if (clipNorm !== null) scale = tf.minimum(1, tf.div(clipNorm, tf.add(norm, 1e-6))) as tf.Scalar;
@@ -268,21 +269,22 @@ export class Optimizer {
   }
 
   /** Ops path: the epoch's norm sum, max and clipped-step count (one host read), then resets. */
-  takeDeviceNormStats(): { sum: number; max: number; clipped: number } | null {
+  async takeDeviceNormStats(): Promise<{ sum: number; max: number; clipped: number } | null> {
     const acc = this.acc;
     if (!acc) return null;
     this.acc = null;
-    const [sum, max, clipped] = [acc.sum.dataSync()[0]!, acc.max.dataSync()[0]!, acc.clipped.dataSync()[0]!];
+    // Asynchronous reads throughout the engine: WebGPU in Node has no synchronous download.
+    const [sum, max, clipped] = [(await acc.sum.data())[0]!, (await acc.max.data())[0]!, (await acc.clipped.data())[0]!];
     acc.sum.dispose();
     acc.max.dispose();
     acc.clipped.dispose();
     return { sum, max, clipped };
   }
 
-  exportState(): OptimizerState {
+  async exportState(): Promise<OptimizerState> {
     const slots: Record<string, Float32Array[]> = {};
     for (const name of slotNames(this.config)) {
-      slots[name] = this.slotTensors[name]!.map((t) => (t.dataSync() as Float32Array).slice());
+      slots[name] = await Promise.all(this.slotTensors[name]!.map(async (t) => ((await t.data()) as Float32Array).slice()));
     }
     return { step: this.t, slots };
   }

@@ -48,12 +48,12 @@ interface PackedLayer {
 }
 
 /** The initial values a trial gets from its init Rng: exactly what a solo Network draws. */
-export function initialValues(spec: ModelSpec, inputShape: readonly [number, number, number], numClasses: number, initRng: Rng): MemberValues {
+export async function initialValues(spec: ModelSpec, inputShape: readonly [number, number, number], numClasses: number, initRng: Rng): Promise<MemberValues> {
   const net = new Network(spec, inputShape, numClasses, initRng, null);
   try {
     return {
-      params: net.params.map((p) => (p.tensor.dataSync() as Float32Array).slice()),
-      buffers: net.buffers.map((b) => (b.tensor.dataSync() as Float32Array).slice()),
+      params: await Promise.all(net.params.map(async (p) => ((await p.tensor.data()) as Float32Array).slice())),
+      buffers: await Promise.all(net.buffers.map(async (b) => ((await b.tensor.data()) as Float32Array).slice())),
     };
   } finally {
     net.dispose();
@@ -146,15 +146,17 @@ export class PackedNetwork {
   }
 
   /** One trial's values (for its checkpoint), from one host read per tensor. */
-  memberValues(): MemberValues[] {
+  async memberValues(): Promise<MemberValues[]> {
     const read = (list: PackedTensor[]) =>
-      list.map((e) => {
-        const all = e.tensor.dataSync() as Float32Array;
-        const size = all.length / this.k;
-        return Array.from({ length: this.k }, (_, k) => all.slice(k * size, (k + 1) * size));
-      });
-    const params = read(this.params);
-    const buffers = read(this.buffers);
+      Promise.all(
+        list.map(async (e) => {
+          const all = (await e.tensor.data()) as Float32Array;
+          const size = all.length / this.k;
+          return Array.from({ length: this.k }, (_, k) => all.slice(k * size, (k + 1) * size));
+        }),
+      );
+    const params = await read(this.params);
+    const buffers = await read(this.buffers);
     return Array.from({ length: this.k }, (_, k) => ({ params: params.map((p) => p[k]!), buffers: buffers.map((b) => b[k]!) }));
   }
 

@@ -10,6 +10,7 @@
  * tensors, the norm statistics accumulated per trial on the device until the epoch ends.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { sumPairwise } from './sum';
 import { effectiveWeightDecay, type TrainConfig } from '../../shared/domain';
 import type { DirectMemory } from './backend';
 import { clipScale, fusedSumSquares, fusedUpdate, type OptimizerState } from './optim';
@@ -126,14 +127,7 @@ export class PackedOptimizer {
     const K = configs.length;
     const { optimizer, beta1: b1, beta2: b2, eps } = configs[0]!;
     const sumsq = (g: tf.Tensor) => tf.sum(tf.square(g), g.shape.slice(1).map((_, i) => i + 1));
-    // Summed pairwise: a long addN compiles a shader with more storage buffers than a GPU allows.
-    let terms = grads.map(sumsq);
-    while (terms.length > 1) {
-      const next: tf.Tensor[] = [];
-      for (let i = 0; i < terms.length; i += 2) next.push(i + 1 < terms.length ? tf.add(terms[i]!, terms[i + 1]!) : terms[i]!);
-      terms = next;
-    }
-    const norm = tf.sqrt(terms[0]!); // [K]
+    const norm = tf.sqrt(sumPairwise(grads.map(sumsq))); // [K]
     const clips = configs.map((c) => c.clipNorm);
     const hasClip = clips.some((c) => c !== null);
     const clipVec = tf.tensor1d(clips.map((c) => c ?? 0));
@@ -203,11 +197,11 @@ export class PackedOptimizer {
   }
 
   /** Ops path: each trial's norm sum, max and clipped-step count for the epoch (one read), then resets. */
-  takeDeviceNormStats(): { sum: number; max: number; clipped: number }[] | null {
+  async takeDeviceNormStats(): Promise<{ sum: number; max: number; clipped: number }[] | null> {
     const acc = this.acc;
     if (!acc) return null;
     this.acc = null;
-    const [sum, max, clipped] = [acc.sum.dataSync(), acc.max.dataSync(), acc.clipped.dataSync()];
+    const [sum, max, clipped] = [await acc.sum.data(), await acc.max.data(), await acc.clipped.data()];
     Object.values(acc).forEach((t) => t.dispose());
     return Array.from(sum, (s, k) => ({ sum: s, max: max[k]!, clipped: clipped[k]! }));
   }
@@ -228,14 +222,18 @@ export class PackedOptimizer {
   }
 
   /** Each trial's state in the solo Optimizer's export format, so its checkpoint resumes alone too. */
-  exportStates(): OptimizerState[] {
+  async exportStates(): Promise<OptimizerState[]> {
     const K = this.configs.length;
-    const slots = this.names.map((name) =>
-      this.slotTensors[name]!.map((t) => {
-        const all = t.dataSync() as Float32Array;
-        const size = all.length / K;
-        return Array.from({ length: K }, (_, k) => all.slice(k * size, (k + 1) * size));
-      }),
+    const slots = await Promise.all(
+      this.names.map((name) =>
+        Promise.all(
+          this.slotTensors[name]!.map(async (t) => {
+            const all = (await t.data()) as Float32Array;
+            const size = all.length / K;
+            return Array.from({ length: K }, (_, k) => all.slice(k * size, (k + 1) * size));
+          }),
+        ),
+      ),
     );
     return Array.from({ length: K }, (_, k) => ({
       step: this.steps[k]!,

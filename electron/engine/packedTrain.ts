@@ -23,12 +23,13 @@ import { makeUploader } from './model';
 import { initialValues, PackedNetwork, type MemberValues } from './packedModel';
 import { PackedOptimizer } from './packedOptim';
 import { Rng, Streams } from './rng';
-import { crossEntropyHost, runFingerprint, type EpochTiming, type TrainResult, type TrainStatus } from './train';
+import { crossEntropyHost, deviceLine, runFingerprint, type EpochTiming, type TrainResult, type TrainStatus } from './train';
+import { compileMilliseconds, settleGpu, throwIfGpuFault } from './webgpu';
 import type { OptimizerState } from './optim';
 
 /** One trial's own hooks (the solo TrainHooks that concern a single trial). */
 export interface MemberHooks {
-  onStarted?(info: { backend: BackendName; startEpoch: number; totalParams: number; fused: boolean; history: EpochMetrics[] }): void;
+  onStarted?(info: { backend: BackendName; device: string | null; startEpoch: number; totalParams: number; fused: boolean; history: EpochMetrics[] }): void;
   onEpoch?(metrics: EpochMetrics, timing: EpochTiming): void | Promise<void>;
   onLog?(level: 'info' | 'warn', message: string): void;
   /** Checked after every step and epoch; true ends this trial as 'cancelled', the others go on. */
@@ -123,7 +124,7 @@ async function trainGroup(options: PackedTrainOptions, indices: number[], starts
   const batchSize = first.batchSize;
   const hasBatchNorm = model.layers.some((l) => l.type === 'batchnorm1d');
 
-  const values: MemberValues[] = [];
+  const values: (MemberValues | Promise<MemberValues>)[] = [];
   const optStates: (OptimizerState | null)[] = [];
   const slots: Slot[] = indices.map((m) => {
     const member = options.members[m]!;
@@ -169,12 +170,12 @@ async function trainGroup(options: PackedTrainOptions, indices: number[], starts
   let deviceLoss: tf.Tensor | null = null;
 
   try {
-    net = new PackedNetwork(model, data.shape, numClasses, values, mem);
+    net = new PackedNetwork(model, data.shape, numClasses, await Promise.all(values), mem);
     checkShapes(net, starts, indices);
     optimizer = new PackedOptimizer(slots.map((s) => s.config), net, mem, optStates);
     for (const s of slots) {
       if (s.startEpoch > 0) s.hooks.onLog?.('info', `resumed from the checkpoint of epoch ${s.startEpoch}`);
-      s.hooks.onStarted?.({ backend, startEpoch: s.startEpoch, totalParams: net.totalParams, fused: mem !== null, history: s.history.slice() });
+      s.hooks.onStarted?.({ backend, device: deviceLine(backend), startEpoch: s.startEpoch, totalParams: net.totalParams, fused: mem !== null, history: s.history.slice() });
     }
     const upload = makeUploader();
     const baseCount = slots[0]!.base.length;
@@ -206,6 +207,7 @@ async function trainGroup(options: PackedTrainOptions, indices: number[], starts
 
     for (let epoch = startEpoch + 1; epoch <= lastEpoch && live.length; epoch++) {
       const t0 = now();
+      const compile0 = compileMilliseconds();
       for (const s of live) {
         s.order.set(s.base);
         s.shuffleRng.shuffle(s.order);
@@ -271,6 +273,7 @@ async function trainGroup(options: PackedTrainOptions, indices: number[], starts
           });
         }
         options.hooks?.onStep?.(epoch, steps);
+        throwIfGpuFault();
         for (const s of live) if (!ending.has(s) && s.hooks.shouldStop?.()) ending.set(s, { status: 'cancelled', error: null });
         finishSome(ending);
         if (now() - lastYield > 50) {
@@ -280,11 +283,13 @@ async function trainGroup(options: PackedTrainOptions, indices: number[], starts
       }
       if (!live.length) break;
 
-      const deviceLossValues = deviceLoss ? (deviceLoss as tf.Tensor).dataSync() : null;
+      await settleGpu();
+      throwIfGpuFault();
+      const deviceLossValues = deviceLoss ? await (deviceLoss as tf.Tensor).data() : null;
       deviceLoss?.dispose();
       deviceLoss = null;
-      const deviceStats = optimizer.takeDeviceNormStats();
-      const nonFinite = firstNonFinite(net);
+      const deviceStats = await optimizer.takeDeviceNormStats();
+      const nonFinite = await firstNonFinite(net);
       const ending = new Map<Slot, { status: TrainStatus; error: string | null }>();
       const meanLoss = new Map<Slot, number>();
       live.forEach((s, k) => {
@@ -304,13 +309,18 @@ async function trainGroup(options: PackedTrainOptions, indices: number[], starts
       finishSome(ending);
       if (!live.length) break;
       const t1 = now();
+      const compile1 = compileMilliseconds();
 
       const trainEval =
         first.trainAccOn === 'full' || baseCount === data.train.count
-          ? evaluatePacked(net, data.train, features, live.map(() => null), data.train.count, options.evalBatchSize)
-          : evaluatePacked(net, data.train, features, live.map((s) => s.base), baseCount, options.evalBatchSize);
-      const valEval = evaluatePacked(net, data.test, features, live.map(() => null), data.test.count, options.evalBatchSize);
+          ? await evaluatePacked(net, data.train, features, live.map(() => null), data.train.count, options.evalBatchSize)
+          : await evaluatePacked(net, data.train, features, live.map((s) => s.base), baseCount, options.evalBatchSize);
+      const valEval = await evaluatePacked(net, data.test, features, live.map(() => null), data.test.count, options.evalBatchSize);
+      await settleGpu();
+      throwIfGpuFault();
       const t2 = now();
+      const compileTrain = (compile1 - compile0) / 1000;
+      const compileEval = (compileMilliseconds() - compile1) / 1000;
       const afterEval = new Map<Slot, { status: TrainStatus; error: string | null }>();
       const done: Slot[] = [];
       live.forEach((s, k) => {
@@ -327,7 +337,7 @@ async function trainGroup(options: PackedTrainOptions, indices: number[], starts
           trainAcc: trainEval.acc[k]!,
           valAcc: valEval.acc[k]!,
           valLoss: valEval.loss[k]!,
-          seconds: (t2 - t0) / 1000,
+          seconds: Math.max(0, (t2 - t0) / 1000 - compileTrain - compileEval),
           gradNormMean: steps ? s.normSum / steps : 0,
           gradNormMax: s.normMax,
           clippedFraction: steps ? s.clipped / steps : 0,
@@ -339,10 +349,15 @@ async function trainGroup(options: PackedTrainOptions, indices: number[], starts
         const exploded = explosion(epoch, s.history.map((h) => h.loss), data.numClasses, metrics.valAcc, chance);
         if (exploded) explodedAt.set(s, exploded);
       });
-      for (const s of done) await s.hooks.onEpoch?.(metricsOf.get(s)!, { trainSeconds: (t1 - t0) / 1000, evalSeconds: (t2 - t1) / 1000 });
+      const timing = {
+        trainSeconds: Math.max(0, (t1 - t0) / 1000 - compileTrain),
+        evalSeconds: Math.max(0, (t2 - t1) / 1000 - compileEval),
+        compileSeconds: compileTrain + compileEval,
+      };
+      for (const s of done) await s.hooks.onEpoch?.(metricsOf.get(s)!, timing);
       if (done.some((s) => s.checkpointDir)) {
-        const memberValues = net.memberValues();
-        const states = optimizer.exportStates();
+        const memberValues = await net.memberValues();
+        const states = await optimizer.exportStates();
         live.forEach((s, k) => {
           if (!s.checkpointDir || afterEval.has(s) || explodedAt.has(s)) return;
           writeCheckpoint(s.checkpointDir, {
@@ -412,14 +427,14 @@ function packedCrossEntropy(logits: tf.Tensor, labels: tf.Tensor, numClasses: nu
  * evaluated on (null: the first `count`); when every trial sees the same samples the batch is
  * uploaded once and broadcast over the pack.
  */
-export function evaluatePacked(
+export async function evaluatePacked(
   net: PackedNetwork,
   split: ImageSplit,
   features: number,
   indices: (Int32Array | null)[],
   count: number,
   batch = 1024,
-): { loss: number[]; acc: number[] } {
+): Promise<{ loss: number[]; acc: number[] }> {
   const K = indices.length;
   const shared = indices.every((ix) => sameIndices(ix, indices[0]!));
   const rows = shared ? 1 : K;
@@ -453,8 +468,8 @@ export function evaluatePacked(
         correct = c;
       });
     }
-    const loss = Array.from(lossSum.dataSync(), (v) => v / count);
-    const acc = Array.from(correct.dataSync(), (v) => v / count);
+    const loss = Array.from(await lossSum.data(), (v) => v / count);
+    const acc = Array.from(await correct.data(), (v) => v / count);
     return { loss, acc };
   } finally {
     lossSum.dispose();
@@ -484,11 +499,11 @@ function tidyValue<T>(fn: () => T): T {
  * read per tensor, not one stacked read: stacking dozens of tensors compiles a shader with more
  * storage buffers than a WebGPU device allows.
  */
-function firstNonFinite(net: PackedNetwork): (string | null)[] {
+async function firstNonFinite(net: PackedNetwork): Promise<(string | null)[]> {
   const out: (string | null)[] = new Array(net.size).fill(null);
   for (const t of [...net.params, ...net.buffers]) {
     const flags = tf.tidy(() => tf.all(tf.isFinite(t.tensor), t.shape.map((_, i) => i + 1)));
-    const ok = flags.dataSync();
+    const ok = await flags.data();
     flags.dispose();
     ok.forEach((v, k) => {
       if (!v && out[k] === null) out[k] = t.name;

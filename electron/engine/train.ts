@@ -21,16 +21,20 @@ import { crossEntropy, evalLossAndCorrect, makeUploader, Network } from './model
 import { Optimizer } from './optim';
 import { Rng, Streams } from './rng';
 import { chanceAccuracy, explosion } from './divergence';
+import { adapterLine, compileMilliseconds, currentAdapter, settleGpu, throwIfGpuFault } from './webgpu';
 
 export interface EpochTiming {
   trainSeconds: number;
   evalSeconds: number;
+  /** WebGPU shader compilation during the epoch, left out of the two above and of metrics.seconds. */
+  compileSeconds: number;
 }
 
 export interface TrainHooks {
   /** Once the backend is up and the model built (or restored). */
   /** `history`: the metrics of the epochs already done (from the checkpoint when resuming). */
-  onStarted?(info: { backend: BackendName; startEpoch: number; totalParams: number; fused: boolean; history: EpochMetrics[] }): void;
+  /** `device`: the GPU adapter (webgpu), one line; null on other backends. */
+  onStarted?(info: { backend: BackendName; device: string | null; startEpoch: number; totalParams: number; fused: boolean; history: EpochMetrics[] }): void;
   /** After each finished epoch, before its checkpoint is written. */
   onEpoch?(metrics: EpochMetrics, timing: EpochTiming): void | Promise<void>;
   onLog?(level: 'info' | 'warn', message: string): void;
@@ -124,7 +128,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         log('info', 'no checkpoint to resume from; starting from epoch 1');
       }
     }
-    hooks.onStarted?.({ backend, startEpoch, totalParams: net.totalParams, fused: mem !== null, history: history.slice() });
+    hooks.onStarted?.({ backend, device: deviceLine(backend), startEpoch, totalParams: net.totalParams, fused: mem !== null, history: history.slice() });
 
     const chance = chanceAccuracy(data.test.labels, numClasses);
     const base = trainingIndices(data.train.count, config.subset, config.seed);
@@ -137,6 +141,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
     for (let epoch = startEpoch + 1; epoch <= config.epochs; epoch++) {
       const t0 = now();
+      const compile0 = compileMilliseconds();
       order.set(base);
       shuffleRng.shuffle(order);
       let lossSum = tf.keep(tf.scalar(0));
@@ -195,6 +200,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           if (config.clipNorm !== null && norm > config.clipNorm) clipped += 1;
         }
         hooks.onStep?.(epoch, steps);
+        throwIfGpuFault();
         if (hooks.shouldStop?.()) {
           stopped = true;
           break;
@@ -206,10 +212,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         }
       }
 
-      const meanLoss = (lossSum.dataSync()[0]! + hostLoss) / Math.max(steps, 1);
+      const meanLoss = ((await lossSum.data())[0]! + hostLoss) / Math.max(steps, 1);
       lossSum.dispose();
       if (stopped) return finish('cancelled', null);
-      const deviceStats = optimizer.takeDeviceNormStats();
+      await settleGpu();
+      throwIfGpuFault();
+      const deviceStats = await optimizer.takeDeviceNormStats();
       if (deviceStats) {
         normSum = deviceStats.sum;
         normMax = deviceStats.max;
@@ -218,7 +226,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       if (!diverged && !Number.isFinite(meanLoss)) diverged = `epoch ${epoch}: the training loss became ${meanLoss}`;
       if (!diverged && !Number.isFinite(normSum)) diverged = `epoch ${epoch}: the gradient norm became non-finite`;
       if (!diverged) {
-        const bad = firstNonFinite(net);
+        const bad = await firstNonFinite(net);
         if (bad) diverged = `epoch ${epoch}: ${bad} holds non-finite values`;
       }
       if (diverged) {
@@ -226,13 +234,18 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         return finish('diverged', diverged);
       }
       const t1 = now();
+      const compile1 = compileMilliseconds();
 
       const trainEval =
         config.trainAccOn === 'full' || base.length === data.train.count
-          ? evaluate(net, data.train, features, null, data.train.count, options.evalBatchSize)
-          : evaluate(net, data.train, features, base, base.length, options.evalBatchSize);
-      const valEval = evaluate(net, data.test, features, null, data.test.count, options.evalBatchSize);
+          ? await evaluate(net, data.train, features, null, data.train.count, options.evalBatchSize)
+          : await evaluate(net, data.train, features, base, base.length, options.evalBatchSize);
+      const valEval = await evaluate(net, data.test, features, null, data.test.count, options.evalBatchSize);
+      await settleGpu();
+      throwIfGpuFault();
       const t2 = now();
+      const compileTrain = (compile1 - compile0) / 1000;
+      const compileEval = (compileMilliseconds() - compile1) / 1000;
       if (!Number.isFinite(valEval.loss)) {
         // Finite weights can still give infinite cross-entropy on some sample (a logit gap past
         // float range): as unusable as a non-finite training loss, and not a number to store.
@@ -247,14 +260,18 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         trainAcc: trainEval.acc,
         valAcc: valEval.acc,
         valLoss: valEval.loss,
-        seconds: (t2 - t0) / 1000,
+        seconds: Math.max(0, (t2 - t0) / 1000 - compileTrain - compileEval),
         gradNormMean: steps ? normSum / steps : 0,
         gradNormMax: normMax,
         clippedFraction: steps ? clipped / steps : 0,
       };
       epochs.push(metrics);
       history.push(metrics);
-      await hooks.onEpoch?.(metrics, { trainSeconds: (t1 - t0) / 1000, evalSeconds: (t2 - t1) / 1000 });
+      await hooks.onEpoch?.(metrics, {
+        trainSeconds: Math.max(0, (t1 - t0) / 1000 - compileTrain),
+        evalSeconds: Math.max(0, (t2 - t1) / 1000 - compileEval),
+        compileSeconds: compileTrain + compileEval,
+      });
       // A finite explosion: the epoch is kept (its curve shows the blow-up), the run stops here.
       const exploded = explosion(epoch, history.map((h) => h.loss), numClasses, metrics.valAcc, chance);
       if (exploded) {
@@ -262,14 +279,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         return finish('diverged', exploded);
       }
       if (options.checkpointDir) {
-        writeCheckpoint(options.checkpointDir, snapshot(net, optimizer, epoch, fingerprint, shuffleRng, dropoutRng, history));
+        writeCheckpoint(options.checkpointDir, await snapshot(net, optimizer, epoch, fingerprint, shuffleRng, dropoutRng, history));
       }
       // Let a cancel that arrived during the epoch in before starting the next one.
       await new Promise((resolve) => setImmediate(resolve));
       lastYield = now();
       if (hooks.shouldStop?.() && epoch < config.epochs) return finish('cancelled', null);
     }
-    const test = options.finalTest ? evaluate(net, options.finalTest, features, null, options.finalTest.count, options.evalBatchSize) : null;
+    const test = options.finalTest ? await evaluate(net, options.finalTest, features, null, options.finalTest.count, options.evalBatchSize) : null;
     if (test) log('info', `test split (measured once, after the last epoch): accuracy ${test.acc.toFixed(4)}, loss ${test.loss.toFixed(4)}`);
     return finish('completed', null, test);
 
@@ -282,15 +299,21 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   }
 }
 
+/** The GPU adapter a run trains on, one line (webgpu); null on other backends. */
+export function deviceLine(backend: BackendName): string | null {
+  const adapter = backend === 'webgpu' ? currentAdapter() : null;
+  return adapter ? adapterLine(adapter) : null;
+}
+
 /** Mean cross-entropy and accuracy in eval mode over `count` samples (all, or `indices`). */
-export function evaluate(
+export async function evaluate(
   net: Network,
   split: ImageSplit,
   features: number,
   indices: Int32Array | null,
   count: number,
   batch = 1024,
-): { loss: number; acc: number } {
+): Promise<{ loss: number; acc: number }> {
   const upload = makeUploader();
   net.beginEval();
   let lossSum = tf.keep(tf.scalar(0));
@@ -313,7 +336,7 @@ export function evaluate(
         correct = c;
       });
     }
-    return { loss: lossSum.dataSync()[0]! / count, acc: correct.dataSync()[0]! / count };
+    return { loss: (await lossSum.data())[0]! / count, acc: (await correct.data())[0]! / count };
   } finally {
     lossSum.dispose();
     correct.dispose();
@@ -350,15 +373,17 @@ function tidyValue<T>(fn: () => T): T {
 }
 
 /** Name of the first parameter or buffer holding NaN/Inf, or null. One reduction each. */
-function firstNonFinite(net: Network): string | null {
+async function firstNonFinite(net: Network): Promise<string | null> {
   for (const t of [...net.params, ...net.buffers]) {
-    const ok = tf.tidy(() => tf.all(tf.isFinite(t.tensor)).dataSync()[0]);
+    const flag = tf.tidy(() => tf.all(tf.isFinite(t.tensor)));
+    const ok = (await flag.data())[0];
+    flag.dispose();
     if (!ok) return t.name;
   }
   return null;
 }
 
-function snapshot(
+async function snapshot(
   net: Network,
   optimizer: Optimizer,
   epoch: number,
@@ -366,14 +391,16 @@ function snapshot(
   shuffleRng: Rng,
   dropoutRng: Rng,
   history: EpochMetrics[],
-): CheckpointData {
+): Promise<CheckpointData> {
+  const values = (list: { name: string; shape: number[]; tensor: tf.Tensor }[]) =>
+    Promise.all(list.map(async (t) => ({ name: t.name, shape: t.shape, values: (await t.tensor.data()) as Float32Array })));
   return {
     epoch,
     fingerprint,
     rng: { shuffle: shuffleRng.state(), dropout: dropoutRng.state() },
-    params: net.params.map((p) => ({ name: p.name, shape: p.shape, values: p.tensor.dataSync() as Float32Array })),
-    buffers: net.buffers.map((b) => ({ name: b.name, shape: b.shape, values: b.tensor.dataSync() as Float32Array })),
-    optimizer: optimizer.exportState(),
+    params: await values(net.params),
+    buffers: await values(net.buffers),
+    optimizer: await optimizer.exportState(),
     history,
   };
 }

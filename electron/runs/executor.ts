@@ -186,7 +186,7 @@ export class RunExecutor implements TrialExecutor {
         for (const metrics of message.history) {
           if (metrics.epoch > stored && metrics.epoch <= message.startEpoch) store.runs.addEpoch(runId, metrics);
         }
-        this.update(runId, { backend: message.backend });
+        this.update(runId, { backend: message.backend, device: message.device });
         break;
       }
       case 'epoch': {
@@ -198,6 +198,15 @@ export class RunExecutor implements TrialExecutor {
         }
         if (message.metrics.epoch <= run.epochsDone) break;
         store.runs.addEpoch(runId, message.metrics);
+        if (message.timing.compileSeconds > 0) {
+          const compileSeconds = (run.compileSeconds ?? 0) + message.timing.compileSeconds;
+          this.update(runId, { compileSeconds });
+          events.emit('run.log', {
+            runId,
+            level: 'info',
+            message: `GPU shader compilation: ${message.timing.compileSeconds.toFixed(1)} s in epoch ${message.metrics.epoch} (not counted in its seconds)`,
+          });
+        }
         events.emit('run.epoch', { runId, metrics: message.metrics });
         events.emit('run.updated', store.runs.get(runId)!);
         break;

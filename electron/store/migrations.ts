@@ -110,6 +110,11 @@ export const migrations: readonly string[] = [
   `
   ALTER TABLE sweeps ADD COLUMN analysis_metric TEXT NOT NULL DEFAULT 'finalValAcc';
   `,
+  // 8: the GPU a run trained on (webgpu's adapter) and the seconds its trainers spent compiling shaders.
+  `
+  ALTER TABLE runs ADD COLUMN device TEXT;
+  ALTER TABLE runs ADD COLUMN compile_seconds REAL;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

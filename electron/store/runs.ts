@@ -17,6 +17,8 @@ interface RunRow {
   error: string | null;
   backend: string | null;
   pack_size: number | null;
+  device: string | null;
+  compile_seconds: number | null;
   epochs_done: number;
   best_val_acc: number | null;
   best_epoch: number | null;
@@ -58,6 +60,8 @@ function toRun(row: RunRow): Run {
     error: row.error,
     backend: row.backend as Run['backend'],
     packSize: row.pack_size,
+    device: row.device,
+    compileSeconds: row.compile_seconds,
     sweepId: row.sweep_id,
     cellId: row.cell_id,
     epochsDone: row.epochs_done,
@@ -232,6 +236,8 @@ export function runsRepository(db: Db) {
         error: string | null;
         backend: string | null;
         packSize: number | null;
+        device: string | null;
+        compileSeconds: number | null;
         starred: boolean;
         tags: string[];
         notes: string;
@@ -249,6 +255,8 @@ export function runsRepository(db: Db) {
         error: ['error', (v: string | null) => v],
         backend: ['backend', (v: string | null) => v],
         packSize: ['pack_size', (v: number | null) => v],
+        device: ['device', (v: string | null) => v],
+        compileSeconds: ['compile_seconds', (v: number | null) => v],
         starred: ['starred', (v: boolean) => (v ? 1 : 0)],
         tags: ['tags_json', (v: string[]) => JSON.stringify(v)],
         notes: ['notes', (v: string) => v],

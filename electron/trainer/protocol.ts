@@ -46,6 +46,8 @@ export const FromTrainerMessages = {
   started: {
     ...member,
     backend: BackendName,
+    /** The GPU adapter, one line (webgpu: vendor, architecture, name); null on other backends. */
+    device: z.string().max(500).nullable().default(null),
     /** Epochs already done (from a checkpoint); the next epoch is startEpoch + 1. */
     startEpoch: z.number().int().min(0),
     totalParams: z.number().int().min(0),
@@ -59,7 +61,12 @@ export const FromTrainerMessages = {
     ...member,
     metrics: EpochMetrics,
     /** The epoch's seconds split into training and evaluation. */
-    timing: z.strictObject({ trainSeconds: z.number().min(0), evalSeconds: z.number().min(0) }),
+    timing: z.strictObject({
+      trainSeconds: z.number().min(0),
+      evalSeconds: z.number().min(0),
+      /** WebGPU shader compilation during the epoch, left out of the two above and of metrics.seconds. */
+      compileSeconds: z.number().min(0).default(0),
+    }),
   },
   log: { ...member, level: z.enum(['info', 'warn']), message: z.string() },
   finished: {

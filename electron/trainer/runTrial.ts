@@ -33,7 +33,7 @@ export async function runTrial(trialInput: TrialInput, io: TrialIo): Promise<voi
     resume: trial.resume,
     hooks: {
       onStarted: (info) =>
-        io.send({ type: 'started', backend: info.backend, startEpoch: info.startEpoch, totalParams: info.totalParams, history: info.history }),
+        io.send({ type: 'started', backend: info.backend, device: info.device, startEpoch: info.startEpoch, totalParams: info.totalParams, history: info.history }),
       onEpoch: (metrics, timing) => io.send({ type: 'epoch', metrics, timing }),
       onLog: (level, message) => io.send({ type: 'log', level, message }),
       shouldStop: io.shouldStop,
@@ -80,7 +80,7 @@ export async function runPack(trialInputs: TrialInput[], io: PackIo): Promise<vo
       resume: t.resume,
       hooks: {
         onStarted: (info) =>
-          io.send({ type: 'started', runId: t.runId, backend: info.backend, startEpoch: info.startEpoch, totalParams: info.totalParams, history: info.history }),
+          io.send({ type: 'started', runId: t.runId, backend: info.backend, device: info.device, startEpoch: info.startEpoch, totalParams: info.totalParams, history: info.history }),
         onEpoch: (metrics, timing) => io.send({ type: 'epoch', runId: t.runId, metrics, timing }),
         onLog: (level, message) => io.send({ type: 'log', runId: t.runId, level, message }),
         shouldStop: () => io.shouldStop(t.runId),

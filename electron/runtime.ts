@@ -18,12 +18,23 @@ import { SweepScheduler } from './sweeps/scheduler';
 import { recoverInterruptedSweeps } from './sweeps/recovery';
 import type { BackendName } from '../shared/domain';
 import { ApiError } from '../shared/errors';
+import { ClusterCoordinator } from './cluster/coordinator';
+import { ClusterWorker } from './cluster/worker';
+import type { TrialExecutor } from './sweeps/scheduler';
+import { hostname } from 'node:os';
 
 export interface RuntimeOptions {
   dataDir: string;
   transport: AppInfo['transport'];
   /** How trainer processes start: child_process.fork + tsx by default; Electron passes utilityProcess. */
   fork?: ForkTrainer;
+  /**
+   * A broker (redis://… or rediss://…): sweeps train on the cluster's workers (electron/cluster/).
+   * Single runs still train here.
+   */
+  broker?: string;
+  /** With a broker: trials this machine trains too, as a worker (default: its cores less one). */
+  localSlots?: number;
 }
 
 export interface Runtime {
@@ -33,6 +44,8 @@ export interface Runtime {
   service: Service;
   executor: RunExecutor;
   scheduler: SweepScheduler;
+  /** The cluster side, when started with a broker. */
+  cluster: ClusterCoordinator | null;
   close(): Promise<void>;
 }
 
@@ -116,7 +129,34 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     store.runs.markInterrupted();
     recoverInterruptedSweeps(store);
   }
-  const scheduler = new SweepScheduler({ store, events, executor, gpu: () => gpu });
+  let cluster: ClusterCoordinator | null = null;
+  let localWorker: ClusterWorker | null = null;
+  let sweepExecutor: TrialExecutor = executor;
+  if (options.broker) {
+    if (readOnly) throw new ApiError('failed_precondition', `The data folder ${options.dataDir} is read-only: it cannot coordinate a cluster sweep`);
+    cluster = new ClusterCoordinator({ broker: options.broker, store, dataDir: options.dataDir });
+    // Sweeps go to the workers through the broker; no packing there (each job is one trial).
+    const remote = new RunExecutor({ store, events, dataDir: options.dataDir, datasetDir: (id) => datasets.dirFor(id), launch: cluster.launch });
+    const coordinator = cluster;
+    sweepExecutor = {
+      start: (runId, o) => remote.start(runId, o),
+      forget: (runId) => {
+        remote.forget(runId);
+        void coordinator.forget(runId);
+      },
+    };
+    await cluster.open(remote);
+    // What workers reported while no coordinator listened is stored before anything restarts.
+    await cluster.drain();
+    cluster.startConsuming();
+    const slots = options.localSlots ?? Math.max(0, availableParallelism() - 1);
+    if (slots > 0) {
+      localWorker = new ClusterWorker({ broker: options.broker, dataDir: join(options.dataDir, 'worker'), slots, name: `${hostname()}-coordinator-${process.pid}`, fork: options.fork });
+      await localWorker.start();
+    }
+  }
+  // With a broker, a sweep's concurrency is how many of its trials wait in the queue at once.
+  const scheduler = new SweepScheduler({ store, events, executor: sweepExecutor, gpu: () => gpu && !cluster, cores: cluster ? () => 64 : undefined });
   const ctx: ServiceContext = {
     dataDir: options.dataDir,
     transport: options.transport,
@@ -137,10 +177,13 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     service,
     executor,
     scheduler,
+    cluster,
     async close() {
       // Trainers are stopped first and their runs left 'interrupted' (resumable from checkpoints).
       await scheduler.shutdown();
       await executor.shutdown();
+      await localWorker?.stop('the coordinator is closing', false);
+      await cluster?.close();
       store.close();
     },
   };

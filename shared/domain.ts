@@ -240,6 +240,8 @@ export const Run = z.strictObject({
    * included): set when it ran in a pack, null or absent when it trained alone.
    */
   packSize: z.number().int().min(2).nullable().optional(),
+  /** The cluster worker that trained it (its name); null or absent: the machine that owns the database. */
+  worker: z.string().max(200).nullable().optional(),
   /** The test split's score after the last epoch, for runs trained with finalTest; null otherwise. */
   test: TestResult.nullable().optional(),
   sweepId: Id.nullable(),

@@ -15,9 +15,12 @@ import { registerData } from './data';
 import { registerSweep } from './sweep';
 import { registerReport } from './report';
 import { registerExport } from './export';
+import { registerCluster } from './cluster';
 
 export interface GlobalOptions {
   dataDir?: string;
+  broker?: string;
+  localSlots?: number;
   json?: boolean;
   debug?: boolean;
 }
@@ -25,6 +28,7 @@ export interface GlobalOptions {
 /** What every command gets: the parsed global options, a lazily opened runtime, typed calls. */
 export class CliContext {
   private runtime: Runtime | null = null;
+  private cluster = false;
 
   constructor(private readonly program: Command) {}
 
@@ -36,8 +40,19 @@ export class CliContext {
     return this.options.dataDir ? resolve(this.options.dataDir) : defaultDataDir();
   }
 
+  /** The broker from --broker or SWEEPLAB_BROKER; null: none. */
+  get broker(): string | null {
+    return this.options.broker || process.env.SWEEPLAB_BROKER || null;
+  }
+
+  /** Commands that train sweeps call this first: with a broker, their sweeps go to the cluster. */
+  useCluster(): void {
+    this.cluster = true;
+  }
+
   async open(transport: 'browser' | 'electron' = 'browser'): Promise<Runtime> {
-    this.runtime ??= await createRuntime({ dataDir: this.dataDir, transport });
+    const broker = this.cluster ? this.broker : null;
+    this.runtime ??= await createRuntime({ dataDir: this.dataDir, transport, ...(broker ? { broker, localSlots: this.options.localSlots } : {}) });
     return this.runtime;
   }
 
@@ -66,6 +81,12 @@ export function buildProgram(): { program: Command; ctx: CliContext } {
     .description('Learning-rate and gradient-clipping sweeps for small image classifiers')
     .version(appVersion())
     .addOption(new Option('--data-dir <dir>', 'where the database, data sets and checkpoints live (default: SWEEPLAB_HOME or the app-data folder)'))
+    .addOption(new Option('--broker <url>', 'train sweeps on cluster workers through this Redis broker: redis://[:password@]host:port[/db] or rediss://… (default: SWEEPLAB_BROKER)'))
+    .addOption(new Option('--local-slots <n>', 'with --broker: trials this machine trains too (default: its cores less one)').argParser((v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new ApiError('invalid_argument', `--local-slots must be a whole number ≥ 0, got ${v}`);
+      return n;
+    }))
     .option('--json', 'machine-readable output: JSON, one object per line')
     .option('--debug', 'print stack traces with errors')
     .exitOverride()
@@ -78,6 +99,7 @@ export function buildProgram(): { program: Command; ctx: CliContext } {
   registerSweep(program, ctx);
   registerReport(program, ctx);
   registerExport(program, ctx);
+  registerCluster(program, ctx);
   return { program, ctx };
 }
 

@@ -25,6 +25,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
       if (!existsSync(join(staticDir, 'index.html'))) {
         throw new ApiError('unavailable', 'The renderer is not built: run `npm run build` first');
       }
+      ctx.useCluster();
       const runtime = await ctx.open('browser');
       const server = await startServer({ service: runtime.service, events: runtime.events, dataDir: runtime.dataDir, staticDir, port: opts.port, allowPaths: opts.allowPath });
       if (ctx.options.json) process.stdout.write(`${JSON.stringify({ url: server.url, port: server.port, dataDir: runtime.dataDir })}\n`);

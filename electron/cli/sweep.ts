@@ -217,6 +217,7 @@ export function registerSweep(program: Command, ctx: CliContext): void {
     .option('--prune-metric <val-acc|val-loss>', 'the number early termination watches', 'val-acc')
     .option('--prune-mode <best|last>', 'its best so far or its latest value', 'best'))
     .action(async (opts: SweepOptions) => {
+      ctx.useCluster();
       if (!opts.dataset || !opts.model) throw new ApiError('invalid_argument', 'sweep needs --dataset and --model (or a subcommand: resume, show, list, cancel)');
       const adaptive = adaptiveFromOptions(opts);
       const searching = adaptive.method !== undefined;
@@ -278,6 +279,7 @@ export function registerSweep(program: Command, ctx: CliContext): void {
     .command('resume <id>')
     .description('continue an interrupted, paused or cancelled sweep in the foreground: unfinished trials from their last checkpoint')
     .action(async (id: string) => {
+      ctx.useCluster();
       await follow(ctx, 'resume', async () => ({ sweep: await ctx.call('sweeps.get', { id }), plan: null }));
     });
 
@@ -285,6 +287,7 @@ export function registerSweep(program: Command, ctx: CliContext): void {
     .command('resume-trial <id> <trialId>')
     .description('resume a pruned trial to its full length, in the foreground (early termination then leaves it alone)')
     .action(async (id: string, trialId: string) => {
+      ctx.useCluster();
       await follow(ctx, 'resume-trial', async () => ({ sweep: await ctx.call('sweeps.get', { id }), plan: null }), false, trialId);
     });
 
@@ -293,6 +296,7 @@ export function registerSweep(program: Command, ctx: CliContext): void {
     .description('run the failed trials of a sweep again, in the foreground')
     .option('--diverged', 'also the diverged trials')
     .action(async (id: string, opts: { diverged?: boolean }) => {
+      ctx.useCluster();
       await follow(ctx, 'rerun', async () => ({ sweep: await ctx.call('sweeps.get', { id }), plan: null }), opts.diverged);
     });
 

@@ -27,6 +27,12 @@ export interface ExecutorOptions {
   /** How trainer processes are started: child_process.fork + tsx by default; utilityProcess in Electron. */
   fork?: ForkTrainer;
   cancelGraceMs?: number;
+  /**
+   * Starts a trial somewhere else than a local trainer process (a cluster worker through the
+   * broker, electron/cluster/coordinator.ts): the same messages and outcome come back. Absent:
+   * a local trainer process.
+   */
+  launch?: (trial: Trial, options: { onMessage: (message: FromTrainer) => void }) => TrainerHandle;
 }
 
 interface Active {
@@ -59,11 +65,10 @@ export class RunExecutor implements TrialExecutor {
     const existing = this.active.get(runId);
     if (existing) return this.handleOf(runId, existing);
     const trial = this.prepare(runId, resume, null);
-    const trainer = startTrainer(trial, {
-      fork: this.options.fork,
-      cancelGraceMs: this.options.cancelGraceMs,
-      onMessage: (m) => this.onMessage(runId, m),
-    });
+    const onMessage = (m: FromTrainer) => this.onMessage(runId, m);
+    const trainer = this.options.launch
+      ? this.options.launch(trial, { onMessage })
+      : startTrainer(trial, { fork: this.options.fork, cancelGraceMs: this.options.cancelGraceMs, onMessage });
     return this.track(runId, trainer);
   }
 
@@ -161,6 +166,21 @@ export class RunExecutor implements TrialExecutor {
     } catch (error) {
       if (existsSync(this.checkpointDir(runId))) console.error(`[sweeplab] could not remove the checkpoints of run ${runId}: ${(error as Error).message}`);
     }
+  }
+
+  /**
+   * A trainer message about a run this process does not train right now (a cluster worker's,
+   * read from the broker after a restart of this process): stored as any other, once.
+   */
+  apply(runId: string, message: FromTrainer): void {
+    this.onMessage(runId, message);
+  }
+
+  /** How a run this process did not track ended elsewhere (a cluster worker's outcome read after a restart). */
+  applyOutcome(runId: string, outcome: TrainerOutcome): void {
+    const run = this.options.store.runs.get(runId);
+    if (!run || this.active.has(runId) || !['running', 'queued', 'interrupted'].includes(run.status)) return;
+    this.finish(runId, outcome, { trainer: null as unknown as TrainerHandle, done: Promise.resolve(outcome.status as RunStatus), interrupted: false });
   }
 
   private onMessage(runId: string, message: FromTrainer): void {

@@ -115,6 +115,10 @@ export const migrations: readonly string[] = [
   ALTER TABLE runs ADD COLUMN device TEXT;
   ALTER TABLE runs ADD COLUMN compile_seconds REAL;
   `,
+  // 9: the cluster worker that trained a run (null: trained on the machine that owns the database).
+  `
+  ALTER TABLE runs ADD COLUMN worker TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -19,6 +19,7 @@ interface RunRow {
   pack_size: number | null;
   device: string | null;
   compile_seconds: number | null;
+  worker: string | null;
   epochs_done: number;
   best_val_acc: number | null;
   best_epoch: number | null;
@@ -62,6 +63,7 @@ function toRun(row: RunRow): Run {
     packSize: row.pack_size,
     device: row.device,
     compileSeconds: row.compile_seconds,
+    worker: row.worker ?? null,
     sweepId: row.sweep_id,
     cellId: row.cell_id,
     epochsDone: row.epochs_done,
@@ -334,6 +336,11 @@ export function runsRepository(db: Db) {
     },
 
     /** Records which process trains (or has queued) a run; null when none does. */
+    /** The cluster worker that trains (or last trained) a run; null: this machine. */
+    setWorker(id: string, worker: string | null): void {
+      db.prepare('UPDATE runs SET worker = ? WHERE id = ?').run(worker, id);
+    },
+
     setOwner(id: string, pid: number | null): void {
       db.prepare('UPDATE runs SET owner_pid = ? WHERE id = ?').run(pid, id);
     },

@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import type { Run } from '../../shared/domain';
+import { ApiError } from '../../shared/errors';
 import type { CliContext } from './index';
 import { formatTable, pct, shortDate } from './output';
 
@@ -49,7 +51,7 @@ export function registerRuns(program: Command, ctx: CliContext): void {
         `data set   ${run.datasetName ?? run.datasetId}`,
         `model      ${run.model.preset ?? 'custom'}, ${run.model.layers.length} layers, init ${run.model.init.kind}`,
         `optimizer  ${c.optimizer} lr ${c.lr}, clip ${c.clipNorm ?? 'none'}, batch ${c.batchSize}, epochs ${c.epochs}, seed ${c.seed}`,
-        `backend    ${run.backend ?? '—'}`,
+        `backend    ${run.backend ?? '—'}${run.device ? ` on ${run.device}` : ''}${run.compileSeconds ? ` (shader compilation ${run.compileSeconds.toFixed(1)} s, not in the epochs' seconds)` : ''}`,
         `best val   ${pct(run.bestValAcc)}${run.bestEpoch ? ` at epoch ${run.bestEpoch}` : ''}`,
         '',
       ];
@@ -62,5 +64,32 @@ export function registerRuns(program: Command, ctx: CliContext): void {
         );
       } else lines.push('No epochs yet.');
       process.stdout.write(`${lines.join('\n')}\n`);
+    });
+
+  runs
+    .command('resume <id>')
+    .description('continue a failed, cancelled or interrupted run from its last checkpoint, and wait for it')
+    .action(async (id: string) => {
+      const runtime = await ctx.open();
+      const terminal = new Set(['completed', 'failed', 'diverged', 'cancelled', 'interrupted', 'pruned']);
+      let off = () => {};
+      const done = new Promise<Run>((resolve) => {
+        off = runtime.events.on('run.updated', (run) => {
+          if (run.id === id && terminal.has(run.status)) resolve(run);
+        });
+      });
+      const onSigint = () => void ctx.call('runs.cancel', { id }).catch(() => {});
+      process.on('SIGINT', onSigint);
+      let run: Run;
+      try {
+        const started = await ctx.call('runs.resume', { id });
+        run = terminal.has(started.status) ? started : await done;
+      } finally {
+        off();
+        process.off('SIGINT', onSigint);
+      }
+      ctx.print(`Run ${run.id}: ${run.status} after ${run.epochsDone} epochs${run.error ? ` (${run.error})` : ''}`, run);
+      if (run.status === 'failed') throw new ApiError('internal', `run ${run.id} failed: ${run.error ?? 'unknown reason'}`);
+      if (run.status !== 'completed') process.exitCode = 1;
     });
 }

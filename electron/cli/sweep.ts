@@ -195,7 +195,7 @@ export function registerSweep(program: Command, ctx: CliContext): void {
     .option('--weight-decay <list>', 'weight decay (AdamW default 0.01); several comma-separated to sweep them')
     .option('--momentum <x>', 'SGD momentum (optimizer momentum)', numberOption('--momentum'))
     .option('--seed <n>', 'first seed', numberOption('--seed', true), 0)
-    .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu', 'auto')
+    .option('--backend <name>', 'auto | tensorflow-gpu | webgpu | tensorflow | wasm | cpu (see `sweeplab backends`)', 'auto')
     .option('--train-acc-full', 'train accuracy on the full training split (as the notebook did)')
     .option('--name <name>', 'sweep name')
     .option('--method <grid|random|tpe>', 'grid: every combination; random or tpe: --trials configurations drawn from the ranges and lists', 'grid')
@@ -225,7 +225,7 @@ export function registerSweep(program: Command, ctx: CliContext): void {
       if (searching && !opts.lr === !opts.lrRange) throw new ApiError('invalid_argument', `--method ${adaptive.method} needs --lr-range MIN:MAX (log-uniform) or --lr with the rates to choose from`);
       if (searching && opts.clipRange && opts.clip !== 'none') throw new ApiError('invalid_argument', 'give --clip-range or --clip, not both (add --clip-none to draw "no clipping" too)');
       const backend = BackendChoice.safeParse(opts.backend);
-      if (!backend.success) throw new ApiError('invalid_argument', '--backend must be auto, tensorflow-gpu, tensorflow, wasm or cpu');
+      if (!backend.success) throw new ApiError('invalid_argument', '--backend must be auto, tensorflow-gpu, webgpu, tensorflow, wasm or cpu');
       const optimizers = list('--optimizer', opts.optimizer, enumItem('--optimizer', OptimizerName.options));
       const batches = list('--batch', opts.batch, numberOption('--batch', true));
       const decays = opts.weightDecay ? list('--weight-decay', opts.weightDecay, numberOption('--weight-decay')) : null;

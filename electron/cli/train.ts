@@ -49,7 +49,7 @@ export function registerTrain(program: Command, ctx: CliContext): void {
     .option('--weight-decay <x>', 'weight decay (AdamW default 0.01, others 0)', numberOption('--weight-decay'))
     .option('--momentum <x>', 'SGD momentum (optimizer momentum)', numberOption('--momentum'))
     .option('--nesterov', 'Nesterov momentum')
-    .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu', 'auto')
+    .option('--backend <name>', 'auto | tensorflow-gpu | webgpu | tensorflow | wasm | cpu (see `sweeplab backends`)', 'auto')
     .option('--train-acc-full', 'train accuracy on the full training split (as the notebook did)')
     .option('--final-test', 'score the test split once after the last epoch (the test accuracy of a configuration chosen on validation)')
     .option('--name <name>', 'run name'))
@@ -57,7 +57,7 @@ export function registerTrain(program: Command, ctx: CliContext): void {
       const optimizer = OptimizerName.safeParse(opts.optimizer);
       if (!optimizer.success) throw new ApiError('invalid_argument', `--optimizer must be one of ${OptimizerName.options.join(', ')}`);
       const backend = BackendChoice.safeParse(opts.backend);
-      if (!backend.success) throw new ApiError('invalid_argument', `--backend must be auto, tensorflow-gpu, tensorflow, wasm or cpu`);
+      if (!backend.success) throw new ApiError('invalid_argument', `--backend must be auto, tensorflow-gpu, webgpu, tensorflow, wasm or cpu`);
       const clipNorm = opts.clip === 'none' ? null : numberOption('--clip')(opts.clip);
 
       const dataset = await resolveDataset(ctx, opts.dataset);

@@ -6,10 +6,12 @@
  *
  * Test hooks: SWEEPLAB_TRAINER_TEST_CRASH="exit:<code>@<epoch>:<step>" or "abort@<epoch>:<step>"
  * makes the process die at that training step, to test how the host reports crashes;
+ * "gpu-error@<epoch>:<step>" raises a real WebGPU validation error there (webgpu backend);
  * SWEEPLAB_TRAINER_TEST_STEP_MS=<ms> makes every step take at least that long, so tests can cancel
  * mid-run however fast the machine is.
  */
 import { ApiError } from '../../shared/errors';
+import { injectGpuErrorForTests } from '../engine/webgpu';
 import { ToTrainer, type FromTrainer } from './protocol';
 import { runPack, runTrial } from './runTrial';
 
@@ -35,11 +37,12 @@ function parentPort(): Port {
 }
 
 function testHook(): ((epoch: number, step: number) => void) | undefined {
-  const match = process.env.SWEEPLAB_TRAINER_TEST_CRASH?.match(/^(exit:(\d+)|abort)@(\d+):(\d+)$/);
+  const match = process.env.SWEEPLAB_TRAINER_TEST_CRASH?.match(/^(exit:(\d+)|abort|gpu-error)@(\d+):(\d+)$/);
   const stepMs = Number(process.env.SWEEPLAB_TRAINER_TEST_STEP_MS ?? 0);
   if (!match && !stepMs) return undefined;
   return (e, s) => {
     if (match && e === Number(match[3]) && s === Number(match[4])) {
+      if (match[1] === 'gpu-error') return injectGpuErrorForTests();
       if (match[2] === undefined) process.abort();
       process.exit(Number(match[2]));
     }

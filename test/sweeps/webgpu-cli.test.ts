@@ -1,0 +1,71 @@
+/**
+ * `--backend webgpu` through real trainer processes: a sweep trains every trial on WebGPU and
+ * each run records the adapter and the seconds spent compiling shaders; a WebGPU error raised in a
+ * trainer fails that trial with the GPU's message, and the trial resumes from its checkpoint.
+ * Runs on the software adapter in CI; skipped, with the reason, where Dawn finds no adapter.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { openStore } from '../../electron/store';
+import { probeAdapter } from '../../electron/engine/webgpu';
+import { tempDir } from '../support/fixtures';
+import { cli, writeTinyIdx } from '../support/sweepCli';
+
+const probe = await probeAdapter();
+const skip = typeof probe === 'string' ? probe : null;
+if (skip) console.warn(`Skipping the WebGPU CLI tests: ${skip}`);
+
+describe.skipIf(skip !== null)('sweeps on webgpu (real trainers)', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let data: string;
+  beforeAll(() => {
+    dir = tempDir('sweeplab-webgpu-cli-');
+    data = join(dir.path, 'tiny');
+    writeTinyIdx(data);
+  });
+  afterAll(() => dir.remove());
+
+  it('runs a sweep with --backend webgpu; runs record the adapter and shader compilation time', async () => {
+    const home = join(dir.path, 'home-sweep');
+    const run = cli(home, ['sweep', '--dataset', data, '--model', 'shl', '--lr', '0.001,0.01', '--clip', '1', '--epochs', '2', '--batch', '32', '--backend', 'webgpu', '--concurrency', '2']);
+    const exit = await run.exit;
+    expect(exit.code, run.stderr()).toBe(0);
+    const store = openStore(home);
+    try {
+      const runs = store.runs.list({ limit: 10 }).items;
+      expect(runs).toHaveLength(2);
+      for (const r of runs) {
+        expect(r).toMatchObject({ status: 'completed', backend: 'webgpu', epochsDone: 2 });
+        expect(r.device).toMatch(/\w/);
+        expect(r.compileSeconds).toBeGreaterThan(0);
+      }
+    } finally {
+      store.close();
+    }
+  }, 180_000);
+
+  it('fails the trial with the WebGPU error, then resumes it from its checkpoint', async () => {
+    const home = join(dir.path, 'home-fault');
+    process.env.SWEEPLAB_TRAINER_TEST_CRASH = 'gpu-error@2:2';
+    const first = cli(home, ['train', '--dataset', data, '--model', 'plain', '--lr', '0.01', '--epochs', '3', '--batch', '32', '--backend', 'webgpu']);
+    delete process.env.SWEEPLAB_TRAINER_TEST_CRASH;
+    const exit = await first.exit;
+    expect(exit.code).not.toBe(0);
+    expect(first.stderr()).toMatch(/WebGPU error/);
+    const store = openStore(home);
+    const [failed] = store.runs.list({ limit: 1 }).items;
+    store.close();
+    expect(failed).toMatchObject({ status: 'failed', epochsDone: 1 });
+    expect(failed!.error).toMatch(/WebGPU error: .*resume it from its last checkpoint/);
+
+    const resumed = cli(home, ['runs', 'resume', failed!.id]);
+    expect((await resumed.exit).code, resumed.stderr()).toBe(0);
+    const after = openStore(home);
+    try {
+      expect(after.runs.get(failed!.id)).toMatchObject({ status: 'completed', epochsDone: 3 });
+      expect(after.runs.epochs(failed!.id).map((e) => e.epoch)).toEqual([1, 2, 3]);
+    } finally {
+      after.close();
+    }
+  }, 180_000);
+});

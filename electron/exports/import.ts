@@ -86,7 +86,6 @@ export interface ImportOutcome {
 }
 
 export function importBundle(store: Store, bundle: ExportBundle): ImportOutcome {
-  const db = store.db;
   const notes: string[] = [];
   const result: ImportResult = {
     runs: { imported: 0, duplicates: 0 },
@@ -97,25 +96,6 @@ export function importBundle(store: Store, bundle: ExportBundle): ImportOutcome 
   };
   const runIds: string[] = [];
   const sweepIds: string[] = [];
-
-  const runExists = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM runs WHERE id = ?');
-  const sweepExists = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM sweeps WHERE id = ?');
-  const datasetIdTaken = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM datasets WHERE id = ?');
-  // Content duplicates can only be runs on the same data with the same lr, seed and epoch count:
-  // the indexed columns narrow the candidates before any epochs are read.
-  const candidates = db.prepare<[string, number, number, number], { id: string }>(
-    'SELECT id FROM runs WHERE dataset_id = ? AND lr = ? AND seed = ? AND epochs_done = ?',
-  );
-  const insertSweep = db.prepare(
-    `INSERT INTO sweeps (id, name, dataset_id, spec_json, status, concurrency, created_at, finished_at)
-     VALUES (@id, @name, @dataset_id, @spec_json, @status, @concurrency, @created_at, @finished_at)`,
-  );
-  const insertRun = db.prepare(
-    `INSERT INTO runs (id, name, dataset_id, sweep_id, cell_id, model_json, config_json, lr, clip_norm, optimizer, preset, seed,
-       status, error, backend, pack_size, starred, tags_json, notes, created_at, started_at, finished_at)
-     VALUES (@id, @name, @dataset_id, @sweep_id, @cell_id, @model_json, @config_json, @lr, @clip_norm, @optimizer, @preset, @seed,
-       @status, @error, @backend, @pack_size, @starred, @tags_json, @notes, @created_at, @started_at, @finished_at)`,
-  );
 
   const bundleDatasets = new Map(bundle.datasets.map((d) => [d.id, d]));
   /** Bundle data-set id → local id, resolved lazily so only data sets that imported rows use get placeholders. */
@@ -134,7 +114,7 @@ export function importBundle(store: Store, bundle: ExportBundle): ImportOutcome 
       result.datasets.matched += 1;
       return local.id;
     }
-    const id = datasetIdTaken.get(record.id)!.n === 0 ? record.id : newId();
+    const id = store.datasets.get(record.id) ? newId() : record.id;
     const placeholder: Dataset = { ...record, id, source: `placeholder:${record.source}`.slice(0, 4096) };
     store.datasets.insert(placeholder);
     localByChecksum.set(record.checksum, placeholder);
@@ -176,7 +156,7 @@ export function importBundle(store: Store, bundle: ExportBundle): ImportOutcome 
     let group = fingerprints.get(key);
     if (!group) {
       group = new Set();
-      for (const { id } of candidates.all(datasetId, lr, seed, epochs)) {
+      for (const id of store.runs.idsLike(datasetId, lr, seed, epochs)) {
         const run = store.runs.get(id);
         if (run) group.add(runFingerprint(run, checksumOf(run.datasetId), store.runs.epochs(id)));
       }
@@ -185,12 +165,12 @@ export function importBundle(store: Store, bundle: ExportBundle): ImportOutcome 
     return group;
   };
 
-  db.transaction(() => {
+  store.transaction(() => {
     // Sweeps first: runs reference them.
     const sweepsHere = new Set<string>();
     const importedSweeps = new Set<string>();
     for (const sweep of bundle.sweeps) {
-      if (sweepExists.get(sweep.id)!.n > 0) {
+      if (store.sweeps.exists(sweep.id)) {
         result.sweeps.skipped += 1;
         sweepsHere.add(sweep.id);
         continue;
@@ -198,15 +178,14 @@ export function importBundle(store: Store, bundle: ExportBundle): ImportOutcome 
       const datasetId = resolveDataset(sweep.datasetId, sweep.name);
       if (!datasetId) continue;
       const status: SweepStatus = LIVE_SWEEP.includes(sweep.status) ? 'interrupted' : sweep.status;
-      insertSweep.run({
+      store.sweeps.insertRecorded({
         id: sweep.id,
         name: sweep.name,
-        dataset_id: datasetId,
-        spec_json: JSON.stringify({ ...sweep.spec, datasetId } satisfies Sweep['spec']),
+        spec: { ...sweep.spec, datasetId } satisfies Sweep['spec'],
         status,
         concurrency: sweep.concurrency,
-        created_at: sweep.createdAt,
-        finished_at: sweep.finishedAt,
+        createdAt: sweep.createdAt,
+        finishedAt: sweep.finishedAt,
       });
       sweepsHere.add(sweep.id);
       importedSweeps.add(sweep.id);
@@ -215,7 +194,7 @@ export function importBundle(store: Store, bundle: ExportBundle): ImportOutcome 
     }
 
     for (const run of bundle.runs) {
-      if (runExists.get(run.id)!.n > 0) {
+      if (store.runs.exists(run.id)) {
         result.runs.duplicates += 1;
         continue;
       }
@@ -240,29 +219,12 @@ export function importBundle(store: Store, bundle: ExportBundle): ImportOutcome 
         sweepId = null;
       }
       const live = LIVE_RUN.includes(run.status);
-      insertRun.run({
-        id: run.id,
-        name: run.name,
-        dataset_id: datasetId,
-        sweep_id: sweepId,
-        cell_id: run.cellId,
-        model_json: JSON.stringify(run.model),
-        config_json: JSON.stringify(run.config),
-        lr: run.config.lr,
-        clip_norm: run.config.clipNorm,
-        optimizer: run.config.optimizer,
-        preset: run.model.preset ?? null,
-        seed: run.config.seed,
+      store.runs.insertRecorded({
+        ...run,
+        datasetId,
+        sweepId,
         status: live ? 'interrupted' : run.status,
         error: live ? 'still training on the machine it was exported from' : run.error,
-        backend: run.backend,
-        pack_size: run.packSize ?? null,
-        starred: run.starred ? 1 : 0,
-        tags_json: JSON.stringify(run.tags),
-        notes: run.notes,
-        created_at: run.createdAt,
-        started_at: run.startedAt,
-        finished_at: run.finishedAt,
       });
       // Epochs through the repository, which keeps the run's summary columns in step with them.
       for (const epoch of [...run.epochs].sort((a, b) => a.epoch - b.epoch)) store.runs.addEpoch(run.id, epoch);
@@ -271,7 +233,7 @@ export function importBundle(store: Store, bundle: ExportBundle): ImportOutcome 
       runIds.push(run.id);
       result.runs.imported += 1;
     }
-  })();
+  });
   if (result.runs.duplicates) notes.push(`${result.runs.duplicates} run${result.runs.duplicates === 1 ? ' was' : 's were'} already here and skipped.`);
   return { result, runIds, sweepIds };
 }

@@ -23,17 +23,32 @@ export function openStore(dataDir: string, options: OpenOptions = {}) {
     if (snapshot) rmSync(snapshot, { recursive: true, force: true });
     throw error;
   }
-  return {
+  const store = {
     readOnly: Boolean(options.readOnly),
-    db,
     datasets: datasetsRepository(db),
     runs: runsRepository(db),
     sweeps: sweepsRepository(db),
+    /** Runs `fn` in one database transaction (nested calls join the outer one) and returns its result. */
+    transaction<T>(fn: () => T): T {
+      return db.transaction(fn)();
+    },
     close(): void {
       if (db.open) db.close();
       if (snapshot) rmSync(snapshot, { recursive: true, force: true });
     },
   };
+  databases.set(store, db);
+  return store;
+}
+
+/**
+ * The store's connection, for tests that inspect or seed tables directly (store/testing.ts).
+ * The store does not hand it out: SQL lives in the repositories of this folder.
+ */
+const databases = new WeakMap<object, Db>();
+/** @internal */
+export function storeDatabase(store: Store): Db {
+  return databases.get(store)!;
 }
 export type Store = ReturnType<typeof openStore>;
 export { nowIso, newId } from './ids';

@@ -117,6 +117,12 @@ const SORT_COLUMNS = {
   epochsDone: 'r.epochs_done',
 } as const;
 
+/** A run as recorded elsewhere (an export bundle's run, its data set and sweep already mapped here). */
+export type ImportedRun = Pick<
+  Run,
+  'id' | 'name' | 'datasetId' | 'sweepId' | 'cellId' | 'model' | 'config' | 'status' | 'error' | 'backend' | 'packSize' | 'starred' | 'tags' | 'notes' | 'createdAt' | 'startedAt' | 'finishedAt'
+>;
+
 /** Runs and their per-epoch metrics. */
 export function runsRepository(db: Db) {
   const byId = db.prepare<[string], RunRow>(`${SELECT} WHERE r.id = ?`);
@@ -137,6 +143,21 @@ export function runsRepository(db: Db) {
   const epochsOf = db.prepare<[string], EpochRow>('SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch');
   const deleteEpochsAfter = db.prepare('DELETE FROM epochs WHERE run_id = ? AND epoch > ?');
   const deleteRow = db.prepare('DELETE FROM runs WHERE id = ?');
+  const runExists = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM runs WHERE id = ?');
+  const insertRecordedRow = db.prepare(
+    `INSERT INTO runs (id, name, dataset_id, sweep_id, cell_id, model_json, config_json, lr, clip_norm, optimizer, preset, seed,
+       status, error, backend, pack_size, starred, tags_json, notes, created_at, started_at, finished_at)
+     VALUES (@id, @name, @dataset_id, @sweep_id, @cell_id, @model_json, @config_json, @lr, @clip_norm, @optimizer, @preset, @seed,
+       @status, @error, @backend, @pack_size, @starred, @tags_json, @notes, @created_at, @started_at, @finished_at)`,
+  );
+  const sameKey = db.prepare<[string, number, number, number], { id: string }>(
+    'SELECT id FROM runs WHERE dataset_id = ? AND lr = ? AND seed = ? AND epochs_done = ?',
+  );
+  const timedRows = db.prepare<[string, number], { id: string; model_json: string; config_json: string; backend: string | null }>(
+    `SELECT id, model_json, config_json, backend FROM runs
+      WHERE dataset_id = ? AND epochs_done > 0 AND status IN ('completed', 'diverged', 'interrupted', 'cancelled', 'running')
+      ORDER BY created_at DESC LIMIT ?`,
+  );
 
   const repo = {
     create(input: NewRun): Run {
@@ -168,6 +189,59 @@ export function runsRepository(db: Db) {
     get(id: string): Run | null {
       const row = byId.get(id);
       return row ? toRun(row) : null;
+    },
+
+    exists(id: string): boolean {
+      return runExists.get(id) !== undefined;
+    },
+
+    /**
+     * Stores a run exactly as another machine recorded it (an import): its own id, status, times,
+     * tags and notes. Its epochs go through addEpoch, which keeps the summary columns in step.
+     */
+    insertRecorded(run: ImportedRun): void {
+      insertRecordedRow.run({
+        id: run.id,
+        name: run.name,
+        dataset_id: run.datasetId,
+        sweep_id: run.sweepId,
+        cell_id: run.cellId,
+        model_json: JSON.stringify(run.model),
+        config_json: JSON.stringify(run.config),
+        lr: run.config.lr,
+        clip_norm: run.config.clipNorm,
+        optimizer: run.config.optimizer,
+        preset: run.model.preset ?? null,
+        seed: run.config.seed,
+        status: run.status,
+        error: run.error,
+        backend: run.backend,
+        pack_size: run.packSize ?? null,
+        starred: run.starred ? 1 : 0,
+        tags_json: JSON.stringify(run.tags),
+        notes: run.notes,
+        created_at: run.createdAt,
+        started_at: run.startedAt,
+        finished_at: run.finishedAt,
+      });
+    },
+
+    /** Ids of the runs that could be content duplicates: same data set, lr, seed and epoch count (indexed columns). */
+    idsLike(datasetId: string, lr: number, seed: number, epochsDone: number): string[] {
+      return sameKey.all(datasetId, lr, seed, epochsDone).map((r) => r.id);
+    },
+
+    /**
+     * Recent runs on a data set that trained at least one epoch (newest first, at most `limit`):
+     * what the time estimate measures from.
+     */
+    timed(datasetId: string, limit = 500): { id: string; model: ModelSpec; config: TrainConfig; backend: string | null }[] {
+      return timedRows.all(datasetId, limit).map((r) => ({
+        id: r.id,
+        model: JSON.parse(r.model_json) as ModelSpec,
+        config: JSON.parse(r.config_json) as TrainConfig,
+        backend: r.backend,
+      }));
     },
 
     list(filter: RunFilter = {}): { items: Run[]; total: number } {

@@ -95,6 +95,16 @@ export function sweepsRepository(db: Db) {
     'SELECT owner_pid, heartbeat_at FROM sweeps WHERE id = ?',
   );
   const setOwner = db.prepare('UPDATE sweeps SET owner_pid = ?, heartbeat_at = ? WHERE id = ?');
+  const sweepExists = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM sweeps WHERE id = ?');
+  const insertRecordedRow = db.prepare(
+    `INSERT INTO sweeps (id, name, dataset_id, spec_json, status, concurrency, created_at, finished_at)
+     VALUES (@id, @name, @dataset_id, @spec_json, @status, @concurrency, @created_at, @finished_at)`,
+  );
+  const epochCount = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.sweep_id = ?');
+  const epochSecondsAt = db.prepare<[string, number], { seconds: number }>(
+    'SELECT e.seconds FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.sweep_id = ? ORDER BY e.seconds LIMIT 1 OFFSET ?',
+  );
+  const maxPack = db.prepare<[string], { n: number | null }>('SELECT max(pack_size) AS n FROM runs WHERE sweep_id = ?');
   const setTrialStatusWhere = (from: readonly RunStatus[]) =>
     db.prepare(
       `UPDATE runs SET status = @to, finished_at = CASE WHEN @finished THEN coalesce(finished_at, @now) ELSE finished_at END
@@ -178,6 +188,32 @@ export function sweepsRepository(db: Db) {
     },
     delete(id: string): boolean {
       return db.prepare('DELETE FROM sweeps WHERE id = ?').run(id).changes > 0;
+    },
+    exists(id: string): boolean {
+      return sweepExists.get(id) !== undefined;
+    },
+    /** Stores a sweep exactly as another machine recorded it (an import): its own id, status and times. */
+    insertRecorded(sweep: Pick<Sweep, 'id' | 'name' | 'spec' | 'status' | 'concurrency' | 'createdAt' | 'finishedAt'>): void {
+      insertRecordedRow.run({
+        id: sweep.id,
+        name: sweep.name,
+        dataset_id: sweep.spec.datasetId,
+        spec_json: JSON.stringify(sweep.spec),
+        status: sweep.status,
+        concurrency: sweep.concurrency,
+        created_at: sweep.createdAt,
+        finished_at: sweep.finishedAt,
+      });
+    },
+    /** The median of the seconds of every epoch the sweep's trials have stored, or null before the first. */
+    medianEpochSeconds(id: string): number | null {
+      const n = epochCount.get(id)!.n;
+      if (n === 0) return null;
+      return epochSecondsAt.get(id, Math.floor((n - 1) / 2))!.seconds;
+    },
+    /** The largest pack any of the sweep's trials trained in (1 when none trained packed). */
+    packSize(id: string): number {
+      return maxPack.get(id)!.n ?? 1;
     },
   };
   return repo;

@@ -14,8 +14,8 @@ import { sortedLrs } from '../../shared/axes';
 import { presetModel as builtInPreset } from '../../shared/models';
 
 /**
- * Sustained training throughput assumed by the heuristic, in FLOP/s: DESIGN.md measures a
- * `both`-model step (batch 64, ≈1.0e8 FLOP forward + backward) at 11.3 ms on wasm, ≈9 GFLOP/s.
+ * Sustained training throughput assumed by the heuristic, in FLOP/s: a `both`-model step (batch 64,
+ * ≈1.0e8 FLOP forward + backward) measured at 11.3 ms on the wasm backend, ≈9 GFLOP/s.
  */
 const HEURISTIC_FLOPS = 9e9;
 
@@ -50,18 +50,8 @@ export interface EpochTimeEstimate {
  */
 export function epochSeconds(store: Store, dataset: Dataset, model: ModelSpec, config: TrainConfig): EpochTimeEstimate {
   const samples = trainSamples(config, dataset);
-  const rows = store.db
-    .prepare(
-      `SELECT id, model_json, config_json, backend FROM runs
-        WHERE dataset_id = ? AND epochs_done > 0 AND status IN ('completed', 'diverged', 'interrupted', 'cancelled', 'running')
-        ORDER BY created_at DESC LIMIT 500`,
-    )
-    .all(dataset.id) as { id: string; model_json: string; config_json: string; backend: string | null }[];
   const layers = JSON.stringify(model.layers);
-  let matches = rows.filter((r) => {
-    const c = JSON.parse(r.config_json) as TrainConfig;
-    return c.batchSize === config.batchSize && JSON.stringify((JSON.parse(r.model_json) as ModelSpec).layers) === layers;
-  });
+  let matches = store.runs.timed(dataset.id).filter((r) => r.config.batchSize === config.batchSize && JSON.stringify(r.model.layers) === layers);
   const backend = config.backend !== 'auto' ? config.backend : (matches.find((r) => r.backend)?.backend ?? null);
   if (backend) matches = matches.filter((r) => r.backend === backend);
   matches = matches.slice(0, 50);
@@ -70,7 +60,7 @@ export function epochSeconds(store: Store, dataset: Dataset, model: ModelSpec, c
     const epochs = store.runs.epochsMany(matches.map((m) => m.id));
     for (const { runId, epochs: list } of epochs) {
       const m = matches.find((x) => x.id === runId)!;
-      const theirs = trainSamples(JSON.parse(m.config_json) as TrainConfig, dataset);
+      const theirs = trainSamples(m.config, dataset);
       for (const e of list) scaled.push((e.seconds * samples) / theirs);
     }
     if (scaled.length) {
@@ -178,17 +168,10 @@ export function sweepEta(store: Store, sweep: Sweep): number | null {
   if (!trials.length && !unproposed) return null;
   const share = sweep.spec.prune ? expectedEpochs(sweep.spec.prune, sweep.trials.total, sweep.spec.base.epochs) / (sweep.trials.total * sweep.spec.base.epochs) : 1;
   const remainingEpochs = trials.reduce((sum, t) => sum + Math.max(0, t.epochs - t.epochsDone), 0) + unproposed * sweep.spec.base.epochs * share;
-  const row = store.db
-    .prepare(
-      `SELECT count(*) AS n FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.sweep_id = ?`,
-    )
-    .get(sweep.id) as { n: number };
+  const measured = store.sweeps.medianEpochSeconds(sweep.id);
   let secondsPerEpoch: number;
-  if (row.n > 0) {
-    secondsPerEpoch = store.db
-      .prepare(`SELECT e.seconds FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.sweep_id = ? ORDER BY e.seconds LIMIT 1 OFFSET ?`)
-      .pluck()
-      .get(sweep.id, Math.floor((row.n - 1) / 2)) as number;
+  if (measured !== null) {
+    secondsPerEpoch = measured;
   } else {
     let cache = planCache.get(store);
     if (!cache) planCache.set(store, (cache = new Map()));
@@ -201,7 +184,7 @@ export function sweepEta(store: Store, sweep: Sweep): number | null {
     secondsPerEpoch = spe;
   }
   // A packed trainer trains its whole pack in each epoch's seconds: it counts as that many trials.
-  const pack = (store.db.prepare(`SELECT max(pack_size) FROM runs WHERE sweep_id = ?`).pluck().get(sweep.id) as number | null) ?? 1;
+  const pack = store.sweeps.packSize(sweep.id);
   const parallel = Math.max(1, Math.min(sweep.concurrency * pack, trials.length + unproposed));
   return (remainingEpochs * secondsPerEpoch) / parallel;
 }

@@ -18,7 +18,7 @@ export interface RecoveryResult {
 export function recoverInterruptedSweeps(store: Store, options: { pid?: number; now?: number } = {}): RecoveryResult {
   const pid = options.pid ?? process.pid;
   const result: RecoveryResult = { sweeps: [], trials: 0 };
-  store.db.transaction(() => {
+  store.transaction(() => {
     for (const sweep of store.sweeps.withStatus(['running', 'paused'])) {
       const owner = sweep.owner;
       if (owner.pid !== null && owner.pid !== pid && isOwnerAlive(owner, pid, options.now)) continue;
@@ -31,6 +31,6 @@ export function recoverInterruptedSweeps(store: Store, options: { pid?: number; 
       }
       store.sweeps.setOwner(sweep.id, null);
     }
-  })();
+  });
   return result;
 }

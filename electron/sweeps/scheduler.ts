@@ -201,10 +201,10 @@ export class SweepScheduler {
     if (!dataset) throw new ApiError('not_found', `No data set with id ${spec.datasetId}`);
     const name = options.name ?? spec.name ?? defaultSweepName(spec);
     let sweep!: Sweep;
-    this.store.db.transaction(() => {
+    this.store.transaction(() => {
       sweep = this.store.sweeps.create({ name, spec, concurrency: options.concurrency ?? this.defaultConcurrency(spec) });
       this.storeTrials(sweep, plans);
-    })();
+    });
     sweep = this.store.sweeps.get(sweep.id)!;
     this.events.emit('sweep.updated', this.withEta(sweep));
     return sweep;
@@ -254,13 +254,13 @@ export class SweepScheduler {
     }
     if (sweep.status === 'draft') return this.launch(id);
     // Cancelled trials become resumable again: from their checkpoint if they have epochs.
-    this.store.db.transaction(() => {
+    this.store.transaction(() => {
       for (const t of this.store.sweeps.trials(id)) {
         if (t.status === 'cancelled') this.store.runs.update(t.id, { status: t.epochsDone > 0 ? 'interrupted' : 'queued', finishedAt: null });
         // A trial left 'running' by a process that died without recovery having run.
         if (t.status === 'running' && !this.active.get(id)?.running.has(t.id)) this.store.runs.update(t.id, { status: 'interrupted' });
       }
-    })();
+    });
     const pending = this.store.sweeps.trials(id).filter((t) => PENDING.includes(t.status));
     if (!pending.length && !this.searchBudgetLeft(sweep)) {
       throw new ApiError('failed_precondition', `Sweep ${sweep.name} has no unfinished trials (rerun failed trials instead)`);
@@ -309,7 +309,7 @@ export class SweepScheduler {
     const statuses: RunStatus[] = includeDiverged ? ['failed', 'diverged'] : ['failed'];
     const trials = this.store.sweeps.trials(id).filter((t) => statuses.includes(t.status));
     if (!trials.length) throw new ApiError('failed_precondition', `Sweep ${sweep.name} has no ${statuses.join(' or ')} trials`);
-    this.store.db.transaction(() => trials.forEach((t) => this.resetTrial(t.id)))();
+    this.store.transaction(() => trials.forEach((t) => this.resetTrial(t.id)));
     return this.activateIfIdle(id);
   }
 
@@ -555,7 +555,7 @@ export class SweepScheduler {
       }
       const cell: Cell = { ...values, cellId: cellIdOf(values), rank: cells.size };
       const seeds = Array.from({ length: spec.repeats }, (_, r) => spec.base.seed + r);
-      const ids = this.store.db.transaction(() => this.storeTrials(sweep, seeds.map((seed) => ({ cell, seed }))))();
+      const ids = this.store.transaction(() => this.storeTrials(sweep, seeds.map((seed) => ({ cell, seed }))));
       let next = Math.max(-1, ...active.order.values()) + 1;
       for (const id of ids) {
         active.order.set(id, next++);

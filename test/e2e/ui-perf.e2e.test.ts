@@ -10,6 +10,7 @@
  * holds them to the targets.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawDatabase } from '../../electron/store/testing';
 import { hasChromium } from '../support/browser';
 import { datasetRecord } from '../support/fixtures';
 import { openPage, uiHarness, type UiHarness } from './ui-support';
@@ -79,8 +80,8 @@ describe.skipIf(!hasChromium)('UI speed', () => {
     const lrs = [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1];
     const clips = [0.1, 0.5, 1, 1.5, 2, 2.5, 3, null];
     const t0 = performance.now();
-    store.db.transaction(() => {
-      const setAcc = store.db.prepare('UPDATE runs SET status = ?, best_val_acc = ?, last_val_acc = ?, epochs_done = 16 WHERE id = ?');
+    rawDatabase(store).transaction(() => {
+      const setAcc = rawDatabase(store).prepare('UPDATE runs SET status = ?, best_val_acc = ?, last_val_acc = ?, epochs_done = 16 WHERE id = ?');
       for (let i = 0; i < 10_000; i++) {
         const run = store.runs.create({
           datasetId,
@@ -151,7 +152,7 @@ describe.skipIf(!hasChromium)('UI speed', () => {
   it('redraws 100 overlaid curves without a visible stall', async () => {
     const { store } = h.t.runtime;
     const ids: string[] = [];
-    store.db.transaction(() => {
+    rawDatabase(store).transaction(() => {
       for (let r = 0; r < 100; r++) {
         const run = store.runs.create({ datasetId, model: presetModel('both'), name: `curve ${r}`, config: TrainConfig.parse({ lr: 0.001 * (1 + (r % 5)), clipNorm: r % 2 ? 1 : null, epochs: 30 }) });
         for (let e = 1; e <= 30; e++) store.runs.addEpoch(run.id, metrics(e, 0.6 + 0.3 * (1 - Math.exp(-e / (4 + (r % 7)))) + ((r * e) % 13) / 1000));

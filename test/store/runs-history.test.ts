@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { rawDatabase } from '../../electron/store/testing';
 import { openStore, type Store } from '../../electron/store';
 import { datasetRecord, tempDir, tinyConfig, tinyModel } from '../support/fixtures';
 import type { EpochMetrics } from '../../shared/domain';
@@ -26,8 +27,8 @@ describe('runs repository: History queries', () => {
     ids = [make(0.0005, 0.5, 'both', 'a'), make(0.001, 1.5, 'both', 'b'), make(0.01, null, 'shl', 'c'), make(0.1, 3, null, 'd')];
     store.runs.update(ids[0]!, { tags: ['baseline', 'kmnist'] });
     store.runs.update(ids[1]!, { tags: ['kmnist'] });
-    store.db.prepare('UPDATE runs SET created_at = ? WHERE id = ?').run('2024-01-10T10:00:00.000Z', ids[0]);
-    store.db.prepare('UPDATE runs SET created_at = ? WHERE id = ?').run('2024-02-10T10:00:00.000Z', ids[1]);
+    rawDatabase(store).prepare('UPDATE runs SET created_at = ? WHERE id = ?').run('2024-01-10T10:00:00.000Z', ids[0]);
+    rawDatabase(store).prepare('UPDATE runs SET created_at = ? WHERE id = ?').run('2024-02-10T10:00:00.000Z', ids[1]);
     store.runs.addEpoch(ids[1]!, epoch(1, 0.7));
     store.runs.addEpoch(ids[1]!, epoch(2, 0.9));
     store.runs.addEpoch(ids[2]!, epoch(1, 0.8));

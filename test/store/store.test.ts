@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { rawDatabase } from '../../electron/store/testing';
 import { openStore, type Store } from '../../electron/store';
 import { SCHEMA_VERSION } from '../../electron/store/migrations';
 import { datasetRecord, tempDir, tinyConfig, tinyModel } from '../support/fixtures';
@@ -30,10 +31,10 @@ describe('store', () => {
   });
 
   it('migrates an empty database to the current schema, in WAL mode with foreign keys on', () => {
-    expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
-    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
-    const tables = store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
+    expect(rawDatabase(store).pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(rawDatabase(store).pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(rawDatabase(store).pragma('foreign_keys', { simple: true })).toBe(1);
+    const tables = rawDatabase(store).prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
     expect(tables).toEqual(['datasets', 'epochs', 'runs', 'sweeps']);
   });
 
@@ -80,7 +81,7 @@ describe('store', () => {
     expect(store.runs.get(run.id)?.name).toBe('keep me');
     expect(store.runs.epochs(run.id)).toHaveLength(1);
     expect(store.runs.delete(run.id)).toBe(true);
-    expect(store.db.prepare('SELECT count(*) FROM epochs').pluck().get()).toBe(0);
+    expect(rawDatabase(store).prepare('SELECT count(*) FROM epochs').pluck().get()).toBe(0);
   });
 
   it('refuses a run on a missing data set (foreign key) and reports usage before deletes', () => {

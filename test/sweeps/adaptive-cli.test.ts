@@ -5,6 +5,7 @@
  * (`sweep resume-trial`) from its checkpoint; bad flag combinations are one clear line.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawDatabase } from '../../electron/store/testing';
 import { join } from 'node:path';
 import { openStore } from '../../electron/store';
 import { tempDir } from '../support/fixtures';
@@ -61,7 +62,7 @@ describe('sweeplab sweep --method/--prune (real trainers)', () => {
         expect(t.lr).toBeLessThanOrEqual(0.1);
         if (t.clip !== null) expect(t.clip >= 0.5 && t.clip <= 2).toBe(true);
       }
-      const dup = after.db.prepare('SELECT run_id, epoch, count(*) AS n FROM epochs GROUP BY run_id, epoch HAVING n > 1').all();
+      const dup = rawDatabase(after).prepare('SELECT run_id, epoch, count(*) AS n FROM epochs GROUP BY run_id, epoch HAVING n > 1').all();
       expect(dup).toEqual([]);
     } finally {
       after.close();

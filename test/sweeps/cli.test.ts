@@ -4,6 +4,7 @@
  * purpose (100 training images, 3 epochs): the point is the bookkeeping, not the accuracy.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawDatabase } from '../../electron/store/testing';
 import { join } from 'node:path';
 import { openStore } from '../../electron/store';
 import type { EpochMetrics } from '../../shared/domain';
@@ -71,7 +72,7 @@ describe('sweeplab sweep (real trainers)', () => {
         expect(t.status).toBe('completed');
         expect(after.runs.epochs(t.id).map((e) => e.epoch)).toEqual([1, 2, 3]);
       }
-      const rows = after.db.prepare('SELECT run_id, epoch, count(*) AS n FROM epochs GROUP BY run_id, epoch HAVING n > 1').all();
+      const rows = rawDatabase(after).prepare('SELECT run_id, epoch, count(*) AS n FROM epochs GROUP BY run_id, epoch HAVING n > 1').all();
       expect(rows).toEqual([]);
       expect(after.runs.get(firstDone.trialId)).toMatchObject({ startedAt: before.finished.startedAt, finishedAt: before.finished.finishedAt });
       // The interrupted trial continued from its checkpoint: its first epoch is the one stored before the kill.

@@ -4,6 +4,7 @@
  * trial of a running pack cancelled while the others train on.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawDatabase } from '../../electron/store/testing';
 import { join } from 'node:path';
 import { openStore } from '../../electron/store';
 import type { EpochMetrics } from '../../shared/domain';
@@ -56,7 +57,7 @@ describe('packed sweeps (real trainers)', () => {
         // Epoch 1 is the one stored before the kill: the pack went on from the checkpoints.
         expect(after.runs.epochs(id)[0]).toEqual(before.get(id));
       }
-      const dupes = after.db.prepare('SELECT run_id, epoch, count(*) AS n FROM epochs GROUP BY run_id, epoch HAVING n > 1').all();
+      const dupes = rawDatabase(after).prepare('SELECT run_id, epoch, count(*) AS n FROM epochs GROUP BY run_id, epoch HAVING n > 1').all();
       expect(dupes).toEqual([]);
       // The resumed trials trained in packs again (those at the same checkpoint share one).
       expect(trialIds.every((id) => (after.runs.get(id)!.packSize ?? 0) >= 2)).toBe(true);

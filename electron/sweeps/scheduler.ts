@@ -263,6 +263,14 @@ export class SweepScheduler {
     });
     const pending = this.store.sweeps.trials(id).filter((t) => PENDING.includes(t.status));
     if (!pending.length && !this.searchBudgetLeft(sweep)) {
+      // Every trial ended while no process ran the sweep (cluster workers finish their trials on
+      // their own, and a restarted coordinator stores what they reported): the sweep is done.
+      const trials = this.store.sweeps.trials(id);
+      if ((sweep.status === 'interrupted' || sweep.status === 'running') && trials.length && trials.every((t) => t.status !== 'running')) {
+        const allFailed = trials.every((t) => t.status === 'failed');
+        this.store.sweeps.update(id, { status: allFailed ? 'failed' : 'completed', finishedAt: nowIso() });
+        return this.emit(id);
+      }
       throw new ApiError('failed_precondition', `Sweep ${sweep.name} has no unfinished trials (rerun failed trials instead)`);
     }
     return this.activate(sweep);

@@ -1,0 +1,198 @@
+/**
+ * Cluster sweeps end to end: a throwaway redis-server, real `sweeplab worker` processes with real
+ * trainer children, a coordinator (the `sweep` CLI, or a runtime in this process). Tiny on
+ * purpose (100 training images, a few epochs, slowed steps so kills land mid-trial).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { openStore } from '../../electron/store';
+import { createRuntime } from '../../electron/runtime';
+import { QUEUE_NAME, keys } from '../../electron/cluster/broker';
+import { tempDir, tinyModel } from '../support/fixtures';
+import { cli, until, writeTinyIdx, type Cli } from '../support/sweepCli';
+import { hasRedis, startRedis, type TestRedis } from '../support/redis';
+
+const PASSWORD = 'pa55-w0rd-secret';
+
+function epochsOnce(dataDir: string, sweepId: string, epochs: number) {
+  const store = openStore(dataDir);
+  try {
+    const trials = store.runs.list({ sweepId, limit: 100 }).items;
+    for (const t of trials) {
+      expect(t.status, `${t.id}: ${t.error}`).toBe('completed');
+      expect(store.runs.epochs(t.id).map((e) => e.epoch)).toEqual(Array.from({ length: epochs }, (_, i) => i + 1));
+    }
+    return trials;
+  } finally {
+    store.close();
+  }
+}
+
+describe.skipIf(!hasRedis)('cluster sweeps (redis-server + worker processes)', () => {
+  let redis: TestRedis;
+  let dir: ReturnType<typeof tempDir>;
+  let data: string;
+  let conn: Redis;
+  const workers = new Map<string, Cli>();
+  const startWorker = (name: string) => {
+    const w = cli(join(dir.path, `worker-${name}`), ['worker', '--broker', redis.url, '--slots', '1', '--name', name]);
+    workers.set(name, w);
+    return w;
+  };
+
+  beforeAll(async () => {
+    redis = await startRedis(PASSWORD);
+    dir = tempDir('sweeplab-cluster-');
+    data = join(dir.path, 'tiny');
+    writeTinyIdx(data);
+    // A dead worker's trial moves on after ~2 s here (30 s by default); steps slowed so epochs take a while.
+    process.env.SWEEPLAB_BROKER_LOCK_MS = '2000';
+    process.env.SWEEPLAB_TRAINER_TEST_STEP_MS = '120';
+    conn = new Redis(redis.url, { maxRetriesPerRequest: null });
+    for (const name of ['w1', 'w2', 'w3']) startWorker(name);
+    await until(() => [...workers.values()].every((w) => w.stderr().includes('taking trials')), 30_000);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const w of workers.values()) w.child.kill('SIGKILL');
+    conn?.disconnect();
+    await redis?.stop();
+    delete process.env.SWEEPLAB_BROKER_LOCK_MS;
+    delete process.env.SWEEPLAB_TRAINER_TEST_STEP_MS;
+    dir?.remove();
+  });
+
+  it('three workers with empty data folders finish a sweep; a SIGKILLed worker\'s trial finishes elsewhere from its checkpoint, each epoch stored once', async () => {
+    const home = join(dir.path, 'coord-a');
+    const EPOCHS = 4;
+    const sweep = cli(home, ['--broker', redis.url, '--local-slots', '0', 'sweep', '--dataset', data, '--model', 'shl', '--lr', '0.001,0.003,0.01', '--epochs', String(EPOCHS), '--batch', '32']);
+    const { sweepId } = (await sweep.waitFor((l) => typeof l.sweepId === 'string')) as { sweepId: string };
+    // A trial at its second epoch: kill the worker training it.
+    const { trialId } = (await sweep.waitFor((l) => l.type === 'epoch' && l.epoch === 2)) as { trialId: string };
+    let victim = '';
+    for (const name of ['w1', 'w2', 'w3']) {
+      const info = JSON.parse((await conn.get(keys.worker(name))) ?? '{}') as { running?: string[] };
+      if (info.running?.includes(trialId)) victim = name;
+    }
+    expect(victim).not.toBe('');
+    workers.get(victim)!.child.kill('SIGKILL');
+    const stats = (await sweep.waitFor((l) => l.type === 'stats', 150_000)) as { status: string };
+    expect(stats.status).toBe('completed');
+    expect((await sweep.exit).code).toBe(0);
+
+    const trials = epochsOnce(home, sweepId, EPOCHS);
+    const moved = trials.find((t) => t.id === trialId)!;
+    expect(moved.worker).toBeTruthy();
+    expect(moved.worker).not.toBe(victim);
+    const others = [...workers].filter(([n]) => n !== victim).map(([, w]) => w.stderr());
+    // It continued from the checkpoint the dead worker put in the broker, not from epoch 1.
+    expect(others.join('\n')).toMatch(new RegExp(`trial ${trialId}: resuming from the broker's checkpoint of epoch [1-9]`));
+    // Workers that started from empty data folders got the data set through the broker.
+    expect(others.some((e) => /data set sha256:[0-9a-f]+… received .* verified and cached/.test(e))).toBe(true);
+    // Checkpoints are removed when trials end.
+    expect(await conn.keys('sweeplab:ckpt:*')).toEqual([]);
+    startWorker(`${victim}-again`);
+  }, 200_000);
+
+  it('a coordinator SIGKILLed mid-sweep and restarted stores every epoch trained meanwhile once', async () => {
+    const home = join(dir.path, 'coord-b');
+    const EPOCHS = 8;
+    const sweep = cli(home, ['--broker', redis.url, '--local-slots', '0', 'sweep', '--dataset', data, '--model', 'shl', '--lr', '0.001,0.01', '--epochs', String(EPOCHS), '--batch', '32']);
+    const { sweepId } = (await sweep.waitFor((l) => typeof l.sweepId === 'string')) as { sweepId: string };
+    await sweep.waitFor((l) => l.type === 'epoch' && l.epoch === 1);
+    sweep.child.kill('SIGKILL');
+    await sweep.exit;
+    // The workers go on training meanwhile; their epochs wait in the coordinator's stream.
+    await new Promise((r) => setTimeout(r, 1500));
+    const store = openStore(home);
+    const storedBefore = store.runs.list({ sweepId, limit: 10 }).items.reduce((a, t) => a + t.epochsDone, 0);
+    store.close();
+    const resumed = cli(home, ['--broker', redis.url, '--local-slots', '0', 'sweep', 'resume', sweepId]);
+    const stats = (await resumed.waitFor((l) => l.type === 'stats', 150_000)) as { status: string };
+    expect(stats.status).toBe('completed');
+    await resumed.exit;
+    epochsOnce(home, sweepId, EPOCHS);
+    expect(storedBefore).toBeLessThan(2 * EPOCHS);
+  }, 200_000);
+
+  it('cancels a trial running on a worker within about a second', async () => {
+    const home = tempDir('sweeplab-cluster-coord-');
+    const runtime = await createRuntime({ dataDir: home.path, transport: 'browser', broker: redis.url, localSlots: 0 });
+    try {
+      const call = async (method: string, request: unknown) => {
+        const r = await runtime.service.dispatch(method as never, request as never);
+        if (!r.ok) throw new Error(JSON.stringify(r.error));
+        return r.value as never;
+      };
+      const ds = (await call('datasets.import', { paths: [data] })) as { id: string };
+      const sweep = (await call('sweeps.create', {
+        spec: { datasetId: ds.id, model: tinyModel, base: { lr: 0.001, epochs: 30, batchSize: 32 }, axes: { lr: { values: [0.001] }, clip: [null] } },
+      })) as { id: string };
+      const trial = runtime.store.runs.list({ sweepId: sweep.id, limit: 10 }).items[0]!;
+      await until(() => (runtime.store.runs.get(trial.id)?.epochsDone ?? 0) >= 1, 60_000);
+      const t0 = performance.now();
+      await call('sweeps.cancelTrial', { id: sweep.id, trialId: trial.id });
+      const seconds = (performance.now() - t0) / 1000;
+      const after = runtime.store.runs.get(trial.id)!;
+      expect(after.status).toBe('cancelled');
+      expect(after.epochsDone).toBeLessThan(30);
+      // The worker stopped it at its next batch (steps take 120 ms here) and said so through the stream.
+      expect(seconds).toBeLessThan(2);
+    } finally {
+      await runtime.close();
+      home.remove();
+    }
+  }, 120_000);
+
+  it('a malformed job is refused with a logged reason, never run', async () => {
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const queue = new Queue(QUEUE_NAME, { connection });
+    const job = await queue.add('trial', { v: 1, runId: 'evil', code: 'require("child_process").execSync("touch /tmp/pwned")' });
+    await until(() => [...workers.values()].some((w) => w.stderr().includes(`refused job ${job.id}: not a valid trial`)), 20_000);
+    await until(() => true);
+    expect(await job.getState()).toBe('failed');
+    expect((await queue.getJob(job.id!))!.failedReason).toMatch(/refused: not a valid trial/);
+    await queue.close();
+    connection.disconnect();
+  }, 30_000);
+
+  it('a wrong broker password is one clear error that does not show the password', async () => {
+    const wrong = redis.url.replace(PASSWORD, 'not-the-password');
+    const run = cli(join(dir.path, 'x'), ['workers', '--broker', wrong]);
+    const { code } = await run.exit;
+    expect(code).not.toBe(0);
+    const err = run.stderr().trim();
+    expect(err.split('\n')).toHaveLength(1);
+    expect(err).toMatch(/refused the password/);
+    expect(err).not.toContain('not-the-password');
+    const down = cli(join(dir.path, 'x'), ['workers', '--broker', 'redis://127.0.0.1:1']);
+    expect((await down.exit).code).not.toBe(0);
+    expect(down.stderr().trim()).toMatch(/^sweeplab: Cannot reach the broker at redis:\/\/127\.0\.0\.1:1 /);
+  }, 30_000);
+
+  it('workers --json lists each worker with its heartbeat; slurm --dry-run prints an array of until-empty workers without the password', async () => {
+    const list = cli(join(dir.path, 'x'), ['workers', '--broker', redis.url]);
+    await list.exit;
+    const out = list.lines[0] as { broker: string; workers: { name: string; lost: boolean; slots: number }[] };
+    expect(out.broker).not.toContain(PASSWORD);
+    expect(out.workers.map((w) => w.name)).toEqual(expect.arrayContaining(['w1', 'w2', 'w3'].filter((n) => workers.get(n)!.child.exitCode === null && !workers.get(n)!.child.killed)));
+    expect(out.workers.every((w) => w.slots === 1)).toBe(true);
+
+    const home = join(dir.path, 'coord-b');
+    const store = openStore(home);
+    const sweepId = store.sweeps.list()[0]!.id;
+    store.close();
+    const dry = cli(home, ['--broker', redis.url, 'slurm', sweepId, '--tasks', '3', '--partition', 'debug', '--time', '00:10:00', '--dry-run']);
+    await dry.exit;
+    const { script } = dry.lines[0] as { script: string };
+    expect(script).toMatch(/^#!\/bin\/bash\n/);
+    expect(script).toContain('#SBATCH --array=1-3');
+    expect(script).toContain('#SBATCH --partition=debug');
+    expect(script).toContain('#SBATCH --time=00:10:00');
+    expect(script).toMatch(/worker --until-empty --slots 1/);
+    expect(script).toContain('SWEEPLAB_BROKER');
+    expect(script).not.toContain(PASSWORD);
+  }, 30_000);
+});

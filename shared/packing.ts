@@ -47,6 +47,27 @@ export function packMemberBytes(model: ModelSpec, inputShape: readonly [number, 
   return 4 * (5 * d.totalParams + 3 * activations * batchSize + 2 * activations * 1024);
 }
 
+/** GPU memory the packs of one sweep may use in all, when the device does not say (see packBudgetBytes). */
+export const GPU_PACK_BUDGET = 2 ** 30;
+/** The most a wasm trainer's pack may take: half of wasm32's 4 GiB heap (tfjs-backend-wasm's maximum), the rest for the data and scratch. */
+export const WASM_PACK_BUDGET = 2 ** 31;
+
+/**
+ * The memory one trainer's pack may use, so the pack size follows the machine.
+ * - On a GPU (tensorflow-gpu, webgpu, auto with a GPU found): neither WebGPU nor tfjs-node reports
+ *   free device memory, so a fixed 1 GiB (the smallest discrete GPUs have 2 GiB; the display and
+ *   the runtime take some), shared by the trainers that run at once.
+ * - On the CPU backends the pack lives in host memory: half of what is free now, shared by the
+ *   trainers that run at once; a wasm trainer at most WASM_PACK_BUDGET (its heap is wasm32).
+ */
+export function packBudgetBytes(backend: BackendChoice, gpuDetected: boolean, host: { freeBytes: number; trainers: number }): number {
+  const trainers = Math.max(1, host.trainers);
+  const onGpu = backend === 'tensorflow-gpu' || backend === 'webgpu' || (backend === 'auto' && gpuDetected);
+  if (onGpu) return Math.floor(GPU_PACK_BUDGET / trainers);
+  const share = Math.floor(host.freeBytes / 2 / trainers);
+  return backend === 'wasm' || backend === 'auto' ? Math.min(share, WASM_PACK_BUDGET) : share;
+}
+
 /**
  * The pack size for `pending` trials: at most `cap`, at most what `budgetBytes` holds, and
  * balanced (18 trials with a cap of 16 train as two packs of 9, not 16 + 2).

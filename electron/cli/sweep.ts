@@ -189,7 +189,7 @@ export function registerSweep(program: Command, ctx: CliContext): void {
     .option('--subset <n>', 'train on N samples of the training split', numberOption('--subset', true))
     .option('--subset-random', 'with --subset: a seeded random N instead of the first N')
     .option('--concurrency <n>', 'trials at once (default: one per core on CPU, one on a GPU)', numberOption('--concurrency', true))
-    .option('--pack <n>', 'most trials one trainer trains together as a pack (default: automatic, on GPU backends only; 1 = never pack)', numberOption('--pack', true))
+    .option('--pack <n>', 'most trials one trainer trains together as a pack (default: automatic on GPU backends and on cpu, sized from memory; 1 = never pack)', numberOption('--pack', true))
     .option('--optimizer <list>', 'sgd | momentum | adam | adamw; several comma-separated to sweep them', 'adamw')
     .option('--batch <list>', 'batch size; several comma-separated to sweep them', '64')
     .option('--weight-decay <list>', 'weight decay (AdamW default 0.01); several comma-separated to sweep them')

@@ -13,7 +13,7 @@
  * heartbeat. A cancel or pause written to the database by another process is noticed by the owner
  * within `pollMs` and its trainers are stopped.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, freemem } from 'node:os';
 import type { Store } from '../store';
 import type { AnalysisMetric } from '../../shared/analysis';
 import { nowIso } from '../store';
@@ -26,7 +26,7 @@ import { sweepEta } from './eta';
 import { pruneDecision, scoreAt, type PruneTrial } from './prune';
 import { propose, type CellValues, type Observation } from './search';
 import { presetModel as builtInPreset } from '../../shared/models';
-import { MAX_PACK, packKey, packMemberBytes, packsByDefault, packSize } from '../../shared/packing';
+import { MAX_PACK, packBudgetBytes, packKey, packMemberBytes, packsByDefault, packSize } from '../../shared/packing';
 
 /** One trial being trained: `done` resolves with the status the executor stored. */
 export interface TrialHandle {
@@ -70,8 +70,10 @@ export interface SweepSchedulerOptions {
   pollMs?: number;
   /** This process's id, recorded as the owner of the sweeps it runs. */
   pid?: number;
-  /** Device memory one trainer's pack may use (default 1 GiB): bounds the pack size. */
+  /** Memory one trainer's pack may use (default: shared/packing.ts packBudgetBytes for the sweep's backend): bounds the pack size. */
   packBudgetBytes?: number;
+  /** Free host memory in bytes (default os.freemem), for the pack budget on CPU backends. */
+  freeMemory?: () => number;
 }
 
 /** Trial statuses the pool will still start (interrupted ones from their checkpoint). */
@@ -528,7 +530,9 @@ export class SweepScheduler {
       pending: pending.length + 1,
       cap,
       memberBytes: packMemberBytes(headRun.model, dataset.shape, dataset.numClasses, headRun.config.batchSize),
-      budgetBytes: this.options.packBudgetBytes ?? 2 ** 30,
+      budgetBytes:
+        this.options.packBudgetBytes ??
+        packBudgetBytes(sweep.spec.base.backend, this.options.gpu?.() ?? false, { freeBytes: (this.options.freeMemory ?? freemem)(), trainers: sweep.concurrency }),
     });
     const group = [head];
     for (let i = 0; i < pending.length && group.length < size; ) {

@@ -4,7 +4,7 @@ import { openStore, type Store } from '../../electron/store';
 import { EventBus } from '../../electron/service/events';
 import { SweepScheduler, type TrialHandle } from '../../electron/sweeps/scheduler';
 import { SweepSpec, type SweepSpecInput } from '../../shared/domain';
-import { packMemberBytes, packSize, packsByDefault } from '../../shared/packing';
+import { GPU_PACK_BUDGET, packBudgetBytes, packMemberBytes, packSize, packsByDefault, WASM_PACK_BUDGET } from '../../shared/packing';
 import { presetModel } from '../../shared/models';
 import { datasetRecord, tempDir, tinyModel } from '../support/fixtures';
 import { FakeExecutor, flush } from './fake-executor';
@@ -25,7 +25,7 @@ describe('packing in the sweep scheduler', () => {
   let scheduler: SweepScheduler;
   let datasetId: string;
   let gpu = false;
-  const make = (over: Partial<SweepSpecInput> = {}, options: { packBudgetBytes?: number } = {}) => {
+  const make = (over: Partial<SweepSpecInput> = {}, options: { packBudgetBytes?: number; freeMemory?: () => number } = {}) => {
     scheduler = new SweepScheduler({ store, events: new EventBus(), executor: exec, cores: () => 2, gpu: () => gpu, pollMs: 20, ...options });
     const spec = SweepSpec.parse({
       datasetId,
@@ -109,6 +109,19 @@ describe('packing in the sweep scheduler', () => {
     expect(exec.started).toHaveLength(8);
   });
 
+  it('on CPU backends the pack size follows free host memory', async () => {
+    const member = packMemberBytes(tinyModel, [28, 28, 1], 10, 64);
+    // Half of what is free goes to packs: room for 3 trials of this model.
+    let free = 2 * (3 * member + 1);
+    const sweep = make({ pack: 8 }, { freeMemory: () => free });
+    scheduler.launch(sweep.id);
+    await flush();
+    expect(exec.packs.map((p) => p.length)).toEqual([3]);
+    free = 2 * (8 * member + 1); // memory freed meanwhile: the remaining 5 go as one pack
+    await drain();
+    expect(exec.packs.map((p) => p.length)).toEqual([3, 5]);
+  });
+
   it('only trials of one model and resume point share a pack', async () => {
     gpu = true;
     const sweep = make({ model: presetModel('plain'), base: { lr: 0.001, epochs: 2, backend: 'auto' }, axes: { lr: { values: [0.001, 0.01] }, clip: [null], preset: ['plain', 'bn'] }, repeats: 1 });
@@ -135,6 +148,17 @@ describe('pack sizes', () => {
     expect(packsByDefault('auto', false)).toBe(false);
     expect(packsByDefault('wasm', true)).toBe(false);
     expect(packsByDefault('cpu', false)).toBe(true); // measured: a pack shares the cpu backend's per-op cost
+  });
+
+  it('the memory budget: fixed on a GPU, half the free host memory on CPU backends, shared by the trainers at once', () => {
+    const host = (freeBytes: number, trainers: number) => ({ freeBytes, trainers });
+    expect(packBudgetBytes('webgpu', false, host(1e12, 1))).toBe(GPU_PACK_BUDGET);
+    expect(packBudgetBytes('tensorflow-gpu', true, host(1e12, 2))).toBe(GPU_PACK_BUDGET / 2);
+    expect(packBudgetBytes('auto', true, host(1e3, 1))).toBe(GPU_PACK_BUDGET);
+    expect(packBudgetBytes('cpu', false, host(8e9, 2))).toBe(2e9);
+    expect(packBudgetBytes('tensorflow', false, host(64e9, 1))).toBe(32e9);
+    expect(packBudgetBytes('wasm', false, host(64e9, 1))).toBe(WASM_PACK_BUDGET); // wasm32 heap
+    expect(packBudgetBytes('wasm', false, host(1e9, 4))).toBe(1.25e8);
   });
 
   it('memory per trial grows with the model and the batch', () => {

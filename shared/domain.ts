@@ -4,7 +4,7 @@
  * Pure TypeScript: no Node, no DOM, no Electron. Both ends of every transport (Electron IPC,
  * HTTP + WebSocket, CLI) validate with these schemas and derive their types from them.
  *
- * Defaults follow PyTorch (see ../shared/DESIGN.md "Fidelity to PyTorch"): a user arriving from a
+ * Defaults follow PyTorch (docs/engine.md, "Fidelity to PyTorch"): a user arriving from a
  * notebook gets the numbers they expect unless they pick otherwise.
  */
 import { z } from 'zod';

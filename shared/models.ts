@@ -1,8 +1,8 @@
 /**
  * Model presets and model description, as pure data and pure functions.
  *
- * The presets are the six models of the notebook this app grew out of, exactly as the reference
- * loop's `build()` makes them (../shared/reference/seed_loop.py): Flatten, then per hidden layer
+ * The presets are the six models of the notebook this app grew out of, exactly as the notebook's
+ * `build(kind)` makes them: Flatten, then per hidden layer
  * Linear → [BatchNorm1d] → ReLU → [Dropout(0.5)], then Linear to the classes, kaiming-uniform
  * weights. `describeModel` walks a spec over an input shape and reports each layer's output shape
  * and parameter count the way PyTorch's `model.parameters()` counts them (BatchNorm's running
@@ -26,7 +26,7 @@ export const PRESET_DESCRIPTIONS: Record<PresetName, string> = {
 export const PRESET_NAMES: readonly PresetName[] = PresetName.options;
 
 /**
- * The preset `name` for `numClasses` outputs (10 for the MNIST family). Mirrors seed_loop.py's
+ * The preset `name` for `numClasses` outputs (10 for the MNIST family). Mirrors the notebook's
  * build(kind): widths and where BatchNorm and Dropout go.
  */
 export function presetModel(name: PresetName, numClasses = 10): ModelSpec {

@@ -2,7 +2,7 @@
  * Training data in memory as the on-disk store keeps it (u8 images, u8 labels) and the batch
  * builder. Images stay u8 (60k MNIST images: 47 MB instead of 188 MB as floats); each batch is
  * gathered and scaled to [0, 1] (÷255, as the notebook does) into a Float32Array and uploaded as
- * one tensor: slicing batches out of one big device tensor is 4× slower on wasm (DESIGN.md).
+ * one tensor: slicing batches out of one big device tensor is 4× slower on wasm (docs/engine.md).
  */
 import type { SubsetSpec } from '../../shared/domain';
 import { ApiError } from '../../shared/errors';

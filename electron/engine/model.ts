@@ -3,7 +3,7 @@
  *
  * Why not tf.layers / tf.grad: on the wasm backend their dense gradients use matMul with
  * transposeA/transposeB, which takes a path 5–10× slower than a plain matMul after an explicit
- * transpose, and the layers API adds allocations and host reads per batch (DESIGN.md, measured
+ * transpose, and the layers API adds allocations and host reads per batch (docs/engine.md, measured
  * facts). Writing the backward pass ourselves also lets BatchNorm and the loss use PyTorch's
  * exact semantics. Every layer is written once, with ordinary tfjs ops, so it runs on any backend.
  *
@@ -22,6 +22,7 @@
  * Tensors made by forward() and backward() belong to the caller's tf.tidy; parameters and
  * BatchNorm running statistics are kept outside any tidy and replaced via setParam / setBuffer.
  */
+import { batchNormBackwardHost, batchNormForwardHost, type BatchNormHostState } from './batchnormHost';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerSpec, ModelSpec } from '../../shared/domain';
 import { describeModel } from '../../shared/models';
@@ -310,8 +311,7 @@ export class Network {
     let xhat: tf.Tensor | null = null;
     let invStd: tf.Tensor | null = null;
     // Host path (memory in-process): x̂ and 1/σ of the last training batch, for backward.
-    let hostXhat = new Float32Array(0);
-    const hostInvStd = new Float64Array(features);
+    const host: BatchNormHostState = { xhat: new Float32Array(0), invStd: new Float64Array(features) };
     const mem = this.mem;
     return {
       forward: (x, mode) => {
@@ -321,35 +321,12 @@ export class Network {
         const n = x.shape[1]!;
         if (mem) {
           // One JS pass per feature row (contiguous in this layout) instead of 9 kernels + 7 for
-          // the running statistics; accumulates in float64.
+          // the running statistics (batchnormHost.ts).
           const size = features * n;
-          if (hostXhat.length !== size) hostXhat = new Float32Array(size);
+          if (host.xhat.length !== size) host.xhat = new Float32Array(size);
           const out = this.upload(`bn${index}`, size);
           const [xv, gv, bv, rmv, rvv] = [mem.f32(x), mem.f32(g), mem.f32(bt), mem.f32(this.buffers[rm]!.tensor), mem.f32(this.buffers[rv]!.tensor)];
-          const unbias = n > 1 ? n / (n - 1) : 1;
-          for (let f = 0; f < features; f++) {
-            const o = f * n;
-            let sum = 0;
-            for (let j = 0; j < n; j++) sum += xv[o + j]!;
-            const mean = sum / n;
-            let sq = 0;
-            for (let j = 0; j < n; j++) {
-              const c = xv[o + j]! - mean;
-              sq += c * c;
-            }
-            const variance = sq / n;
-            const inv = 1 / Math.sqrt(variance + eps);
-            hostInvStd[f] = inv;
-            const gf = gv[f]!;
-            const bf = bv[f]!;
-            for (let j = 0; j < n; j++) {
-              const h = (xv[o + j]! - mean) * inv;
-              hostXhat[o + j] = h;
-              out[o + j] = h * gf + bf;
-            }
-            rmv[f] = (1 - momentum) * rmv[f]! + momentum * mean;
-            rvv[f] = (1 - momentum) * rvv[f]! + momentum * unbias * variance;
-          }
+          batchNormForwardHost(xv, gv, bv, rmv, rvv, features, n, eps, momentum, host, out);
           mem.changed(this.buffers[rm]!.tensor);
           mem.changed(this.buffers[rv]!.tensor);
           return tf.tensor(out, [features, n], 'float32');
@@ -373,28 +350,10 @@ export class Network {
       backward: (dy, grads, need) => {
         const n = dy.shape[1]!;
         if (mem) {
-          const dyv = mem.f32(dy);
-          const gv = mem.f32(this.params[gamma]!.tensor);
           const dg = new Float32Array(features);
           const db = new Float32Array(features);
           const dx = need ? this.upload(`bn${index}dx`, features * n) : null;
-          for (let f = 0; f < features; f++) {
-            const o = f * n;
-            let sb = 0;
-            let sg = 0;
-            for (let j = 0; j < n; j++) {
-              sb += dyv[o + j]!;
-              sg += dyv[o + j]! * hostXhat[o + j]!;
-            }
-            dg[f] = sg;
-            db[f] = sb;
-            if (dx) {
-              const k = gv[f]! * hostInvStd[f]!;
-              const mb = sb / n;
-              const mg = sg / n;
-              for (let j = 0; j < n; j++) dx[o + j] = k * (dyv[o + j]! - mb - hostXhat[o + j]! * mg);
-            }
-          }
+          batchNormBackwardHost(mem.f32(dy), mem.f32(this.params[gamma]!.tensor), features, n, host, dg, db, dx);
           grads[gamma] = tf.tensor(dg, [features, 1], 'float32');
           grads[beta] = tf.tensor(db, [features, 1], 'float32');
           return dx ? tf.tensor(dx, [features, n], 'float32') : null;

@@ -3,7 +3,7 @@
  * with the notebook's semantics (seeded shuffle each epoch, minibatches, mean cross-entropy,
  * clip_grad_norm_ then the optimizer every step, accuracy in eval mode after the epoch).
  *
- * Kept lean for wasm (DESIGN.md, measured facts): the step is one tf.tidy of explicit forward and
+ * Kept lean for wasm (measured; docs/engine.md): the step is one tf.tidy of explicit forward and
  * backward ops, the batch is uploaded from a Float32Array, loss and accuracy sums stay on the
  * device until the epoch ends, evaluation runs in batches of 1024, and on backends whose memory is
  * in-process the optimizer is one fused JS pass (optim.ts).
@@ -88,10 +88,50 @@ export function runFingerprint(model: ModelSpec, config: TrainConfig): string {
   return JSON.stringify({ model, config: validation.split === 'test' ? rest : { ...rest, validation } });
 }
 
+/** What one run's phases share: the model, optimizer, data, random streams and hooks. */
+interface Session {
+  options: TrainOptions;
+  config: TrainConfig;
+  data: TrainingData;
+  hooks: TrainHooks;
+  now: () => number;
+  log: (level: 'info' | 'warn', message: string) => void;
+  net: Network;
+  optimizer: Optimizer;
+  mem: ReturnType<typeof directMemory>;
+  features: number;
+  numClasses: number;
+  shuffleRng: Rng;
+  dropoutRng: Rng;
+  fingerprint: string;
+  /** Training-set rows this run trains on (the subset, or all), and the epoch's shuffled copy. */
+  base: Int32Array;
+  order: Int32Array;
+  hasBatchNorm: boolean;
+  upload: ReturnType<typeof makeUploader>;
+  lastYield: number;
+}
+
+/** What the steps of one epoch add up to. */
+interface EpochSteps {
+  meanLoss: number;
+  steps: number;
+  normSum: number;
+  normMax: number;
+  clipped: number;
+  /** Why the run diverged during the steps (a non-finite gradient norm), or null. */
+  diverged: string | null;
+  /** shouldStop() said so during the epoch. */
+  stopped: boolean;
+}
+
+/**
+ * One run, in phases: restore (from a checkpoint), the steps of each epoch, the finiteness check,
+ * evaluation, the divergence rule on the stored epochs, the checkpoint; the final test at the end.
+ */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const { model, config, data } = options;
   const hooks = options.hooks ?? {};
-  const now = hooks.now ?? (() => performance.now());
   const log = (level: 'info' | 'warn', message: string) => hooks.onLog?.(level, message);
   validateData(data);
   if (data.test.count < 1) throw new ApiError('bad_data', 'the test split is empty; validation needs at least one sample');
@@ -100,170 +140,83 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   for (const skipped of backendInfo.skipped) log('info', `backend skipped: ${skipped}`);
   const backend = backendInfo.name;
   const mem = options.forceOpsOptimizer ? null : directMemory();
-
-  const features = featuresOf(data);
-  const numClasses = data.numClasses;
-  const net = new Network(model, data.shape, numClasses, Rng.seeded(config.seed, Streams.init), mem);
+  const net = new Network(model, data.shape, data.numClasses, Rng.seeded(config.seed, Streams.init), mem);
   const optimizer = new Optimizer(config, net, mem);
-  const shuffleRng = Rng.seeded(config.seed, Streams.shuffle);
-  const dropoutRng = Rng.seeded(config.seed, Streams.dropout);
-  const fingerprint = runFingerprint(model, config);
-  let history: EpochMetrics[] = [];
+  const base = trainingIndices(data.train.count, config.subset, config.seed);
+  const now = hooks.now ?? (() => performance.now());
+  const s: Session = {
+    options,
+    config,
+    data,
+    hooks,
+    now,
+    log,
+    net,
+    optimizer,
+    mem,
+    features: featuresOf(data),
+    numClasses: data.numClasses,
+    shuffleRng: Rng.seeded(config.seed, Streams.shuffle),
+    dropoutRng: Rng.seeded(config.seed, Streams.dropout),
+    fingerprint: runFingerprint(model, config),
+    base,
+    order: new Int32Array(base.length),
+    hasBatchNorm: model.layers.some((l) => l.type === 'batchnorm1d'),
+    upload: makeUploader(),
+    lastYield: now(),
+  };
+  const epochs: EpochMetrics[] = [];
   let startEpoch = 0;
+  const finish = (status: TrainStatus, error: string | null, test: TestResult | null = null): TrainResult => {
+    if (status === 'diverged') log('warn', `diverged: ${error}`);
+    return { status, error, backend, epochs, lastEpoch: startEpoch + epochs.length, test };
+  };
 
   try {
-    if (options.resume && options.checkpointDir) {
-      const ckpt = readCheckpoint(options.checkpointDir);
-      if (ckpt) {
-        if (ckpt.fingerprint !== fingerprint) {
-          throw new ApiError('failed_precondition', 'the checkpoint belongs to a different model or training config; it cannot be resumed');
-        }
-        restore(net, optimizer, ckpt);
-        shuffleRng.restore(ckpt.rng.shuffle);
-        dropoutRng.restore(ckpt.rng.dropout);
-        history = ckpt.history;
-        startEpoch = ckpt.epoch;
-        log('info', `resumed from the checkpoint of epoch ${ckpt.epoch}`);
-      } else {
-        log('info', 'no checkpoint to resume from; starting from epoch 1');
-      }
-    }
+    const restored = restoreCheckpoint(s);
+    startEpoch = restored.startEpoch;
+    const history = restored.history;
     hooks.onStarted?.({ backend, device: deviceLine(backend), startEpoch, totalParams: net.totalParams, fused: mem !== null, history: history.slice() });
-
-    const chance = chanceAccuracy(data.test.labels, numClasses);
-    const base = trainingIndices(data.train.count, config.subset, config.seed);
-    const order = new Int32Array(base.length);
-    const batchSize = config.batchSize;
-    const hasBatchNorm = model.layers.some((l) => l.type === 'batchnorm1d');
-    const upload = makeUploader();
-    const epochs: EpochMetrics[] = [];
-    let lastYield = now();
+    const chance = chanceAccuracy(data.test.labels, data.numClasses);
 
     for (let epoch = startEpoch + 1; epoch <= config.epochs; epoch++) {
       const t0 = now();
       const compile0 = compileMilliseconds();
-      order.set(base);
-      shuffleRng.shuffle(order);
-      let lossSum = tf.keep(tf.scalar(0));
-      let hostLoss = 0;
-      let steps = 0;
-      let normSum = 0;
-      let normMax = 0;
-      let clipped = 0;
-      let diverged: string | null = null;
-      let stopped = false;
-
-      for (let start = 0; start < order.length; start += batchSize) {
-        const end = Math.min(start + batchSize, order.length);
-        const n = end - start;
-        // PyTorch's BatchNorm1d refuses a training batch of one; drop such a last batch instead.
-        if (n === 1 && hasBatchNorm) {
-          if (epoch === startEpoch + 1) log('warn', 'the last batch holds a single sample, which BatchNorm cannot train on: it is skipped each epoch');
-          continue;
-        }
-        const xBuf = upload('x', n * features);
-        const labels = new Int32Array(n);
-        fillBatch(data.train, features, order, start, end, xBuf, labels);
-        const oneHot = upload('onehot', n * numClasses);
-        if (!mem) {
-          oneHot.fill(0);
-          for (let r = 0; r < n; r++) oneHot[r * numClasses + labels[r]!] = 1;
-        }
-
-        const norm = tidyValue(() => {
-          const x = tf.tensor2d(xBuf, [n, features]);
-          const logits = net.forward(x, { training: true, dropoutRng });
-          let dLogits: tf.Tensor;
-          if (mem) {
-            // In-process memory: the loss on a few hundred logits is cheaper in JS than ~15 kernels.
-            const d = upload('dlogits', n * numClasses);
-            hostLoss += crossEntropyHost(mem.f32(logits), labels, n, numClasses, d);
-            dLogits = tf.tensor2d(d, [n, numClasses]);
-          } else {
-            const ce = crossEntropy(logits, tf.tensor2d(oneHot, [n, numClasses]), tf.tensor1d(labels, 'int32'));
-            const nextLoss = tf.keep(tf.add(lossSum, ce.loss));
-            lossSum.dispose();
-            lossSum = nextLoss as tf.Scalar;
-            dLogits = ce.dLogits;
-          }
-          const grads = net.backward(dLogits);
-          return optimizer.apply(grads);
-        });
-        steps += 1;
-        if (norm !== null) {
-          if (!Number.isFinite(norm)) {
-            diverged = `epoch ${epoch}, step ${steps}: the gradient norm became ${norm} (loss or weights are no longer finite)`;
-            break;
-          }
-          normSum += norm;
-          if (norm > normMax) normMax = norm;
-          if (config.clipNorm !== null && norm > config.clipNorm) clipped += 1;
-        }
-        hooks.onStep?.(epoch, steps);
-        throwIfGpuFault();
-        if (hooks.shouldStop?.()) {
-          stopped = true;
-          break;
-        }
-        // Let IPC (a cancel message) in without paying for a macrotask every step.
-        if (now() - lastYield > 50) {
-          await new Promise((resolve) => setImmediate(resolve));
-          lastYield = now();
-        }
-      }
-
-      const meanLoss = ((await lossSum.data())[0]! + hostLoss) / Math.max(steps, 1);
-      lossSum.dispose();
-      if (stopped) return finish('cancelled', null);
+      const steps = await trainSteps(s, epoch, epoch === startEpoch + 1);
+      if (steps.stopped) return finish('cancelled', null);
       await settleGpu();
       throwIfGpuFault();
       const deviceStats = await optimizer.takeDeviceNormStats();
       if (deviceStats) {
-        normSum = deviceStats.sum;
-        normMax = deviceStats.max;
-        clipped = deviceStats.clipped;
+        steps.normSum = deviceStats.sum;
+        steps.normMax = deviceStats.max;
+        steps.clipped = deviceStats.clipped;
       }
-      if (!diverged && !Number.isFinite(meanLoss)) diverged = `epoch ${epoch}: the training loss became ${meanLoss}`;
-      if (!diverged && !Number.isFinite(normSum)) diverged = `epoch ${epoch}: the gradient norm became non-finite`;
-      if (!diverged) {
-        const bad = await firstNonFinite(net);
-        if (bad) diverged = `epoch ${epoch}: ${bad} holds non-finite values`;
-      }
-      if (diverged) {
-        log('warn', `diverged: ${diverged}`);
-        return finish('diverged', diverged);
-      }
+      const nonFinite = steps.diverged ?? (await nonFiniteAfterEpoch(s, epoch, steps));
+      if (nonFinite) return finish('diverged', nonFinite);
       const t1 = now();
       const compile1 = compileMilliseconds();
 
-      const trainEval =
-        config.trainAccOn === 'full' || base.length === data.train.count
-          ? await evaluate(net, data.train, features, null, data.train.count, options.evalBatchSize)
-          : await evaluate(net, data.train, features, base, base.length, options.evalBatchSize);
-      const valEval = await evaluate(net, data.test, features, null, data.test.count, options.evalBatchSize);
-      await settleGpu();
-      throwIfGpuFault();
+      const { trainEval, valEval } = await evaluateEpoch(s);
       const t2 = now();
       const compileTrain = (compile1 - compile0) / 1000;
       const compileEval = (compileMilliseconds() - compile1) / 1000;
       if (!Number.isFinite(valEval.loss)) {
         // Finite weights can still give infinite cross-entropy on some sample (a logit gap past
         // float range): as unusable as a non-finite training loss, and not a number to store.
-        const why = `epoch ${epoch}: the validation loss became ${valEval.loss}`;
-        log('warn', `diverged: ${why}`);
-        return finish('diverged', why);
+        return finish('diverged', `epoch ${epoch}: the validation loss became ${valEval.loss}`);
       }
 
       const metrics: EpochMetrics = {
         epoch,
-        loss: meanLoss,
+        loss: steps.meanLoss,
         trainAcc: trainEval.acc,
         valAcc: valEval.acc,
         valLoss: valEval.loss,
         seconds: Math.max(0, (t2 - t0) / 1000 - compileTrain - compileEval),
-        gradNormMean: steps ? normSum / steps : 0,
-        gradNormMax: normMax,
-        clippedFraction: steps ? clipped / steps : 0,
+        gradNormMean: steps.steps ? steps.normSum / steps.steps : 0,
+        gradNormMax: steps.normMax,
+        clippedFraction: steps.steps ? steps.clipped / steps.steps : 0,
       };
       epochs.push(metrics);
       history.push(metrics);
@@ -273,30 +226,140 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         compileSeconds: compileTrain + compileEval,
       });
       // A finite explosion: the epoch is kept (its curve shows the blow-up), the run stops here.
-      const exploded = explosion(epoch, history.map((h) => h.loss), numClasses, metrics.valAcc, chance);
-      if (exploded) {
-        log('warn', `diverged: ${exploded}`);
-        return finish('diverged', exploded);
-      }
-      if (options.checkpointDir) {
-        writeCheckpoint(options.checkpointDir, await snapshot(net, optimizer, epoch, fingerprint, shuffleRng, dropoutRng, history));
-      }
+      const exploded = explosion(epoch, history.map((h) => h.loss), data.numClasses, metrics.valAcc, chance);
+      if (exploded) return finish('diverged', exploded);
+      await saveCheckpoint(s, epoch, history);
       // Let a cancel that arrived during the epoch in before starting the next one.
       await new Promise((resolve) => setImmediate(resolve));
-      lastYield = now();
+      s.lastYield = now();
       if (hooks.shouldStop?.() && epoch < config.epochs) return finish('cancelled', null);
     }
-    const test = options.finalTest ? await evaluate(net, options.finalTest, features, null, options.finalTest.count, options.evalBatchSize) : null;
+    const test = options.finalTest ? await evaluate(net, options.finalTest, s.features, null, options.finalTest.count, options.evalBatchSize) : null;
     if (test) log('info', `test split (measured once, after the last epoch): accuracy ${test.acc.toFixed(4)}, loss ${test.loss.toFixed(4)}`);
     return finish('completed', null, test);
-
-    function finish(status: TrainStatus, error: string | null, test: TestResult | null = null): TrainResult {
-      return { status, error, backend, epochs, lastEpoch: startEpoch + epochs.length, test };
-    }
   } finally {
     optimizer.dispose();
     net.dispose();
   }
+}
+
+/** Resume: the weights, optimizer state, random streams and history of the checkpoint, when asked and there is one. */
+function restoreCheckpoint(s: Session): { startEpoch: number; history: EpochMetrics[] } {
+  const { options, log } = s;
+  if (!options.resume || !options.checkpointDir) return { startEpoch: 0, history: [] };
+  const ckpt = readCheckpoint(options.checkpointDir);
+  if (!ckpt) {
+    log('info', 'no checkpoint to resume from; starting from epoch 1');
+    return { startEpoch: 0, history: [] };
+  }
+  if (ckpt.fingerprint !== s.fingerprint) {
+    throw new ApiError('failed_precondition', 'the checkpoint belongs to a different model or training config; it cannot be resumed');
+  }
+  restore(s.net, s.optimizer, ckpt);
+  s.shuffleRng.restore(ckpt.rng.shuffle);
+  s.dropoutRng.restore(ckpt.rng.dropout);
+  log('info', `resumed from the checkpoint of epoch ${ckpt.epoch}`);
+  return { startEpoch: ckpt.epoch, history: ckpt.history };
+}
+
+/** The training steps of one epoch: a seeded shuffle, then forward, backward, clip and update per minibatch. */
+async function trainSteps(s: Session, epoch: number, firstOfCall: boolean): Promise<EpochSteps> {
+  const { config, data, hooks, net, optimizer, mem, features, numClasses, order, upload } = s;
+  const batchSize = config.batchSize;
+  order.set(s.base);
+  s.shuffleRng.shuffle(order);
+  let lossSum = tf.keep(tf.scalar(0));
+  let hostLoss = 0;
+  const out: EpochSteps = { meanLoss: 0, steps: 0, normSum: 0, normMax: 0, clipped: 0, diverged: null, stopped: false };
+
+  for (let start = 0; start < order.length; start += batchSize) {
+    const end = Math.min(start + batchSize, order.length);
+    const n = end - start;
+    // PyTorch's BatchNorm1d refuses a training batch of one; drop such a last batch instead.
+    if (n === 1 && s.hasBatchNorm) {
+      if (firstOfCall) s.log('warn', 'the last batch holds a single sample, which BatchNorm cannot train on: it is skipped each epoch');
+      continue;
+    }
+    const xBuf = upload('x', n * features);
+    const labels = new Int32Array(n);
+    fillBatch(data.train, features, order, start, end, xBuf, labels);
+    const oneHot = upload('onehot', n * numClasses);
+    if (!mem) {
+      oneHot.fill(0);
+      for (let r = 0; r < n; r++) oneHot[r * numClasses + labels[r]!] = 1;
+    }
+
+    const norm = tidyValue(() => {
+      const x = tf.tensor2d(xBuf, [n, features]);
+      const logits = net.forward(x, { training: true, dropoutRng: s.dropoutRng });
+      let dLogits: tf.Tensor;
+      if (mem) {
+        // In-process memory: the loss on a few hundred logits is cheaper in JS than ~15 kernels.
+        const d = upload('dlogits', n * numClasses);
+        hostLoss += crossEntropyHost(mem.f32(logits), labels, n, numClasses, d);
+        dLogits = tf.tensor2d(d, [n, numClasses]);
+      } else {
+        const ce = crossEntropy(logits, tf.tensor2d(oneHot, [n, numClasses]), tf.tensor1d(labels, 'int32'));
+        const nextLoss = tf.keep(tf.add(lossSum, ce.loss));
+        lossSum.dispose();
+        lossSum = nextLoss as tf.Scalar;
+        dLogits = ce.dLogits;
+      }
+      const grads = net.backward(dLogits);
+      return optimizer.apply(grads);
+    });
+    out.steps += 1;
+    if (norm !== null) {
+      if (!Number.isFinite(norm)) {
+        out.diverged = `epoch ${epoch}, step ${out.steps}: the gradient norm became ${norm} (loss or weights are no longer finite)`;
+        break;
+      }
+      out.normSum += norm;
+      if (norm > out.normMax) out.normMax = norm;
+      if (config.clipNorm !== null && norm > config.clipNorm) out.clipped += 1;
+    }
+    hooks.onStep?.(epoch, out.steps);
+    throwIfGpuFault();
+    if (hooks.shouldStop?.()) {
+      out.stopped = true;
+      break;
+    }
+    // Let IPC (a cancel message) in without paying for a macrotask every step.
+    if (s.now() - s.lastYield > 50) {
+      await new Promise((resolve) => setImmediate(resolve));
+      s.lastYield = s.now();
+    }
+  }
+  out.meanLoss = ((await lossSum.data())[0]! + hostLoss) / Math.max(out.steps, 1);
+  lossSum.dispose();
+  return out;
+}
+
+/** Why the epoch's training left the run unusable (a non-finite loss, norm, parameter or buffer), or null. */
+async function nonFiniteAfterEpoch(s: Session, epoch: number, steps: EpochSteps): Promise<string | null> {
+  if (!Number.isFinite(steps.meanLoss)) return `epoch ${epoch}: the training loss became ${steps.meanLoss}`;
+  if (!Number.isFinite(steps.normSum)) return `epoch ${epoch}: the gradient norm became non-finite`;
+  const bad = await firstNonFinite(s.net);
+  return bad ? `epoch ${epoch}: ${bad} holds non-finite values` : null;
+}
+
+/** Accuracy and loss in eval mode on the training rows (all, or the subset) and on the validation split. */
+async function evaluateEpoch(s: Session): Promise<{ trainEval: { loss: number; acc: number }; valEval: { loss: number; acc: number } }> {
+  const { config, data, net, features, base, options } = s;
+  const trainEval =
+    config.trainAccOn === 'full' || base.length === data.train.count
+      ? await evaluate(net, data.train, features, null, data.train.count, options.evalBatchSize)
+      : await evaluate(net, data.train, features, base, base.length, options.evalBatchSize);
+  const valEval = await evaluate(net, data.test, features, null, data.test.count, options.evalBatchSize);
+  await settleGpu();
+  throwIfGpuFault();
+  return { trainEval, valEval };
+}
+
+/** Weights, optimizer state, random streams and history after `epoch`, when the run keeps checkpoints. */
+async function saveCheckpoint(s: Session, epoch: number, history: EpochMetrics[]): Promise<void> {
+  if (!s.options.checkpointDir) return;
+  writeCheckpoint(s.options.checkpointDir, await snapshot(s.net, s.optimizer, epoch, s.fingerprint, s.shuffleRng, s.dropoutRng, history));
 }
 
 /** The GPU adapter a run trains on, one line (webgpu); null on other backends. */

@@ -5,7 +5,7 @@ import type { Dataset, ModelSpec, Run } from '../../shared/domain';
 import type { AppInfo } from '../../shared/contract';
 import type { EventPayload } from '../../shared/contract';
 
-/** Starts, cancels and resumes training runs (trainer processes); see electron/runs/manager.ts. */
+/** Starts, cancels and resumes training runs (trainer processes); see electron/runs/executor.ts. */
 export interface RunRunner {
   start(runId: string, options?: { resume?: boolean }): Promise<Run>;
   cancel(runId: string): Promise<Run>;

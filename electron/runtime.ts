@@ -156,7 +156,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     }
   }
   // With a broker, a sweep's concurrency is how many of its trials wait in the queue at once.
-  const scheduler = new SweepScheduler({ store, events, executor: sweepExecutor, gpu: () => gpu && !cluster, cores: cluster ? () => 64 : undefined });
+  const scheduler = new SweepScheduler({ store, events, executor: sweepExecutor, gpu: () => gpu && !cluster, cores: cluster ? () => 256 : undefined });
   const ctx: ServiceContext = {
     dataDir: options.dataDir,
     transport: options.transport,

@@ -448,7 +448,7 @@ export const Sweep = z.strictObject({
     running: z.number().int(),
     failed: z.number().int(),
   }),
-  concurrency: z.number().int().min(1).max(64),
+  concurrency: z.number().int().min(1).max(1024),
   /** The number this sweep's analysis ranks cells by, in every view (shared/analysis.ts). */
   analysisMetric: AnalysisMetric.default(DEFAULT_ANALYSIS_METRIC),
   createdAt: isoDate(),

@@ -188,7 +188,7 @@ export class SweepScheduler {
   /** Default pool size: one trial per core on CPU backends, one on a GPU. */
   defaultConcurrency(spec: SweepSpec): number {
     const gpu = spec.base.backend === 'tensorflow-gpu' || (spec.base.backend === 'auto' && (this.options.gpu?.() ?? false));
-    return gpu ? 1 : Math.max(1, Math.min(64, this.options.cores?.() ?? availableParallelism()));
+    return gpu ? 1 : Math.max(1, Math.min(1024, this.options.cores?.() ?? availableParallelism()));
   }
 
   /** Stores the sweep (draft) and all its trials (queued runs). */

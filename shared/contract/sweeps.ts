@@ -8,7 +8,8 @@ import { AnalysisMetric } from '../analysis';
 import { BackendName, EpochMetrics, Id, OptimizerName, PresetName, RunStatus, SearchMethod, Sweep, SweepSpec } from '../domain';
 import { ById, Empty, method } from './common';
 
-const Concurrency = z.number().int().min(1).max(64);
+// Up to 1024: a cluster sweep queues this many trials at once for its workers.
+const Concurrency = z.number().int().min(1).max(1024);
 
 /** What launching a spec would mean, before it is launched. */
 export const SweepPlan = z.strictObject({

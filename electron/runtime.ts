@@ -13,10 +13,10 @@ import type { AppInfo } from '../shared/contract';
 import { DatasetLibrary } from './datasets/library';
 import { describeModel } from '../shared/models';
 import { RunExecutor, RunManager } from './runs/executor';
-import type { ForkTrainer } from './trainer/host';
+import { probeBackendsInTrainer, type ForkTrainer } from './trainer/host';
 import { SweepScheduler } from './sweeps/scheduler';
 import { recoverInterruptedSweeps } from './sweeps/recovery';
-import type { BackendName } from '../shared/domain';
+import { GPU_BACKENDS, type BackendName, type BackendState } from '../shared/domain';
 import { ApiError } from '../shared/errors';
 import { ClusterCoordinator } from './cluster/coordinator';
 import { ClusterWorker } from './cluster/worker';
@@ -46,6 +46,8 @@ export interface Runtime {
   scheduler: SweepScheduler;
   /** The cluster side, when started with a broker. */
   cluster: ClusterCoordinator | null;
+  /** What each backend does here, from a trainer process (cached; `refresh` probes again). */
+  probeBackends(refresh?: boolean): Promise<BackendState[]>;
   close(): Promise<void>;
 }
 
@@ -121,7 +123,20 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     fork: options.fork,
   });
   const backends = installedBackends();
-  const gpu = backends[0] === 'tensorflow-gpu';
+  // A GPU is known once the backend probe ran (the app and `serve` start it, the CLI before a
+  // sweep or run with backend auto); until then, only an installed tfjs-node-gpu says so.
+  let gpu = backends[0] === 'tensorflow-gpu';
+  let probed: Promise<BackendState[]> | null = null;
+  const probeBackends = (refresh = false): Promise<BackendState[]> => {
+    if (!probed || refresh) {
+      probed = probeBackendsInTrainer({ fork: options.fork });
+      probed.then(
+        (states) => (gpu = GPU_BACKENDS.includes(states.find((s) => s.auto)?.name ?? 'cpu')),
+        () => (probed = null),
+      );
+    }
+    return probed;
+  };
   // One trainer per core on CPU backends (each trainer is single-threaded), one on a GPU.
   const runner = new RunManager(executor, store, events, () => (gpu ? 1 : availableParallelism()));
   // Whatever was running when the last process died is marked interrupted (resumable), not left 'running'.
@@ -169,7 +184,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       describeModel(model, dataset.shape, dataset.numClasses);
     },
   };
-  const service = createService(ctx, { version: appVersion(), backends: () => backends });
+  const service = createService(ctx, { version: appVersion(), backends: () => backends, probeBackends });
   return {
     dataDir: options.dataDir,
     store,
@@ -178,6 +193,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     executor,
     scheduler,
     cluster,
+    probeBackends,
     async close() {
       // Trainers are stopped first and their runs left 'interrupted' (resumable from checkpoints).
       await scheduler.shutdown();

@@ -95,6 +95,22 @@ export type OptimizerName = z.infer<typeof OptimizerName>;
 export const BackendName = z.enum(['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']);
 export type BackendName = z.infer<typeof BackendName>;
 export const BackendChoice = z.union([z.literal('auto'), BackendName]);
+
+/** Backends that train on a GPU: one trainer per GPU by default, and packing pays on them. */
+export const GPU_BACKENDS: readonly BackendName[] = ['tensorflow-gpu', 'webgpu'];
+
+/** A compute backend as found on this machine (`sweeplab backends`, the app's backend list). */
+export const BackendState = z.strictObject({
+  name: BackendName,
+  available: z.boolean(),
+  /** A CPU implementation of WebGPU (llvmpipe, SwiftShader…): available, never chosen by 'auto'. */
+  software: z.boolean(),
+  /** The GPU adapter or library it runs on, or why it is unavailable. */
+  detail: z.string(),
+  /** What 'auto' picks here. */
+  auto: z.boolean(),
+});
+export type BackendState = z.infer<typeof BackendState>;
 export type BackendChoice = z.infer<typeof BackendChoice>;
 
 export const SubsetSpec = z.strictObject({

@@ -16,6 +16,7 @@ import { registerSweep } from './sweep';
 import { registerReport } from './report';
 import { registerExport } from './export';
 import { registerCluster } from './cluster';
+import { registerBackends } from './backends';
 
 export interface GlobalOptions {
   dataDir?: string;
@@ -100,6 +101,7 @@ export function buildProgram(): { program: Command; ctx: CliContext } {
   registerReport(program, ctx);
   registerExport(program, ctx);
   registerCluster(program, ctx);
+  registerBackends(program, ctx);
   return { program, ctx };
 }
 

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { TrialJob, WorkerInfo } from '../../shared/contract/cluster';
-import type { BackendName } from '../../shared/domain';
+import { GPU_BACKENDS, type BackendName } from '../../shared/domain';
 import { ApiError, describeIssues } from '../../shared/errors';
 import { checkpointPath } from '../engine/checkpoint';
 import { startTrainer, type ForkTrainer, type TrainerHandle, type TrainerOutcome } from '../trainer/host';
@@ -70,7 +70,7 @@ export class ClusterWorker {
 
   constructor(private readonly options: ClusterWorkerOptions) {
     this.name = options.name ?? `${hostname()}-${process.pid}`;
-    this.slots = Math.max(1, options.slots ?? (options.backend === 'tensorflow-gpu' ? 1 : availableParallelism()));
+    this.slots = Math.max(1, options.slots ?? (options.backend && options.backend !== 'auto' && GPU_BACKENDS.includes(options.backend) ? 1 : availableParallelism()));
     this.log = options.log ?? ((line) => process.stderr.write(`[worker ${this.name}] ${line}\n`));
   }
 

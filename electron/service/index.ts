@@ -10,13 +10,16 @@ import { sweepHandlers } from './sweeps';
 import { reportHandlers } from './reports';
 import type { AppInfo } from '../../shared/contract';
 import { ApiError } from '../../shared/errors';
-import type { BackendName } from '../../shared/domain';
+import type { BackendName, BackendState } from '../../shared/domain';
 
 export interface Service extends Dispatcher {
   readonly context: ServiceContext;
 }
 
-export function createService(ctx: ServiceContext, info: { version: string; backends: () => BackendName[] }): Service {
+export function createService(
+  ctx: ServiceContext,
+  info: { version: string; backends: () => BackendName[]; probeBackends?: (refresh: boolean) => Promise<BackendState[]> },
+): Service {
   const handlers: Handlers = {
     'app.info': (): AppInfo => ({
       version: info.version,
@@ -25,6 +28,14 @@ export function createService(ctx: ServiceContext, info: { version: string; back
       platform: `${process.platform}-${process.arch}`,
       transport: ctx.transport,
     }),
+    'app.backends': async ({ refresh }: { refresh: boolean }) => {
+      if (!info.probeBackends) throw new ApiError('unavailable', 'this process cannot start trainer processes to probe backends');
+      try {
+        return { backends: await info.probeBackends(refresh) };
+      } catch (error) {
+        throw new ApiError('unavailable', `could not probe the compute backends: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    },
     ...runHandlers(ctx),
     ...datasetHandlers(ctx),
     ...sweepHandlers(ctx),

@@ -20,7 +20,7 @@ import { nowIso } from '../store';
 import type { TrialRow } from '../store/sweeps';
 import type { EventName, EventPayload } from '../../shared/contract';
 import { ApiError } from '../../shared/errors';
-import type { ModelSpec, PresetName, RunStatus, Sweep, SweepSpec } from '../../shared/domain';
+import { GPU_BACKENDS, type ModelSpec, type PresetName, type RunStatus, type Sweep, type SweepSpec } from '../../shared/domain';
 import { assertGridSize, cellIdOf, describeCell, expandTrials, trialConfig, trialModel, type Cell } from './grid';
 import { sweepEta } from './eta';
 import { pruneDecision, scoreAt, type PruneTrial } from './prune';
@@ -187,7 +187,7 @@ export class SweepScheduler {
 
   /** Default pool size: one trial per core on CPU backends, one on a GPU. */
   defaultConcurrency(spec: SweepSpec): number {
-    const gpu = spec.base.backend === 'tensorflow-gpu' || (spec.base.backend === 'auto' && (this.options.gpu?.() ?? false));
+    const gpu = (spec.base.backend !== 'auto' && GPU_BACKENDS.includes(spec.base.backend)) || (spec.base.backend === 'auto' && (this.options.gpu?.() ?? false));
     return gpu ? 1 : Math.max(1, Math.min(1024, this.options.cores?.() ?? availableParallelism()));
   }
 

@@ -12,6 +12,7 @@
  */
 import { ApiError } from '../../shared/errors';
 import { injectGpuErrorForTests } from '../engine/webgpu';
+import { probeBackends } from '../engine/probe';
 import { ToTrainer, type FromTrainer } from './protocol';
 import { runPack, runTrial } from './runTrial';
 
@@ -81,6 +82,16 @@ async function main(): Promise<void> {
     }
     if (started) return;
     started = true;
+    if (message.type === 'probe') {
+      void probeBackends()
+        .then((states) => send({ type: 'backends', states }))
+        .catch((error: unknown) => send({ type: 'failed', error: ApiError.from(error).toJSON() }))
+        .finally(async () => {
+          await Promise.all(pending);
+          process.exit();
+        });
+      return;
+    }
     const run =
       message.type === 'start'
         ? runTrial(message.trial, { send, shouldStop: () => stop, onStep: testHook() })

@@ -9,7 +9,7 @@
  */
 import { fork as forkChild } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { BackendName } from '../../shared/domain';
+import type { BackendName, BackendState } from '../../shared/domain';
 import type { ErrorCode } from '../../shared/errors';
 import { FromTrainer, type ToTrainer, type TrialInput } from './protocol';
 
@@ -252,4 +252,34 @@ function describeExit(exit: TrainerOutcome['exit'], protocolError: string | null
   else reason = `the trainer exited with code ${exit.code} before finishing`;
   const tail = stderr.trim().split('\n').slice(-12).join('\n').trim();
   return tail ? `${reason}; stderr: ${tail}` : reason;
+}
+
+/**
+ * Asks a fresh trainer process what each backend would do there (engine/probe.ts): the same kind
+ * of process that trains, so the answer holds for the trainers. Rejects with the reason when the
+ * process fails or takes longer than `timeoutMs`.
+ */
+export function probeBackendsInTrainer(options: { fork?: ForkTrainer; entry?: string; timeoutMs?: number } = {}): Promise<BackendState[]> {
+  const child = (options.fork ?? nodeForkTrainer())(options.entry ?? TRAINER_ENTRY);
+  let stderr = '';
+  return new Promise<BackendState[]>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the backend probe took longer than ${Math.round((options.timeoutMs ?? 60_000) / 1000)} s`));
+    }, options.timeoutMs ?? 60_000);
+    const end = (fn: () => void) => {
+      clearTimeout(timer);
+      fn();
+    };
+    child.onStderr((chunk) => (stderr = (stderr + chunk).slice(-STDERR_TAIL)));
+    child.onError((error) => end(() => reject(error)));
+    child.onMessage((raw) => {
+      const parsed = FromTrainer.safeParse(raw);
+      if (!parsed.success) return;
+      if (parsed.data.type === 'backends') end(() => resolve(parsed.data.type === 'backends' ? parsed.data.states : []));
+      if (parsed.data.type === 'failed') end(() => reject(new Error(parsed.data.type === 'failed' ? parsed.data.error.message : 'failed')));
+    });
+    child.onExit((code, signal) => end(() => reject(new Error(`the backend probe exited (${signal ?? code}) without an answer${stderr ? `: ${stderr.trim().split('\n').pop()}` : ''}`))));
+    child.send({ type: 'probe' });
+  });
 }

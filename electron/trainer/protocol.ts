@@ -4,7 +4,7 @@
  * receive: a trainer is a separate program, so nothing it sends is trusted blindly.
  */
 import { z } from 'zod';
-import { BackendName, EpochMetrics, Id, ModelSpec, TestResult, TrainConfig } from '../../shared/domain';
+import { BackendName, BackendState, EpochMetrics, Id, ModelSpec, TestResult, TrainConfig } from '../../shared/domain';
 import { ErrorShape } from '../../shared/errors';
 import { MAX_PACK } from '../../shared/packing';
 
@@ -31,6 +31,8 @@ export const ToTrainerMessages = {
    * Every message back about one of them carries its runId.
    */
   startPack: { trials: z.array(Trial).min(1).max(MAX_PACK) },
+  /** Report what each compute backend would do in this process ('backends'), then exit. */
+  probe: {},
   /** Stop after the current batch (one trial of a pack when runId is given); the last checkpoint stays as it is. */
   cancel: { runId: Id.optional() },
 } as const;
@@ -80,6 +82,7 @@ export const FromTrainerMessages = {
     maxRssBytes: z.number().min(0),
   },
   failed: { error: ErrorShape },
+  backends: { ...member, states: z.array(BackendState) },
 } as const;
 
 type Shapes = Record<string, z.ZodRawShape>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BackendName } from '../domain';
+import { BackendName, BackendState } from '../domain';
 import { Empty, method } from './common';
 
 export const AppInfo = z.strictObject({
@@ -12,8 +12,16 @@ export const AppInfo = z.strictObject({
 });
 export type AppInfo = z.infer<typeof AppInfo>;
 
+export const BackendsResult = z.strictObject({
+  /** Every backend in 'auto' order, as a trainer process on this machine finds it. */
+  backends: z.array(BackendState),
+});
+export type BackendsResult = z.infer<typeof BackendsResult>;
+
 export const appMethods = {
   'app.info': method(Empty, AppInfo),
+  /** Loads each backend in a trainer process (a second or two the first time; cached after). */
+  'app.backends': method(z.strictObject({ refresh: z.boolean().default(false) }), BackendsResult),
 } as const;
 
 export const appEvents = {} as const;

@@ -25,6 +25,18 @@ describe.skipIf(skip !== null)('sweeps on webgpu (real trainers)', () => {
   });
   afterAll(() => dir.remove());
 
+  it('sweeplab backends lists every backend with its adapter or reason; a software adapter is never what auto picks', async () => {
+    const out = cli(join(dir.path, 'home-backends'), ['backends']);
+    const line = (await out.waitFor((l) => Array.isArray(l.backends))) as { backends: { name: string; available: boolean; software: boolean; detail: string; auto: boolean }[] };
+    expect((await out.exit).code).toBe(0);
+    expect(line.backends.map((b) => b.name)).toEqual(['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']);
+    const webgpu = line.backends.find((b) => b.name === 'webgpu')!;
+    expect(webgpu.available).toBe(true);
+    expect(webgpu.detail.length).toBeGreaterThan(3);
+    if (webgpu.software) expect(webgpu.auto).toBe(false);
+    expect(line.backends.filter((b) => b.auto)).toHaveLength(1);
+  }, 60_000);
+
   it('runs a sweep with --backend webgpu; runs record the adapter and shader compilation time', async () => {
     const home = join(dir.path, 'home-sweep');
     const run = cli(home, ['sweep', '--dataset', data, '--model', 'shl', '--lr', '0.001,0.01', '--clip', '1', '--epochs', '2', '--batch', '32', '--backend', 'webgpu', '--concurrency', '2']);

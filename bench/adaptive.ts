@@ -139,9 +139,9 @@ async function main(): Promise<void> {
       }
     }
     console.log('');
-    console.log(`Best configuration's mean final validation accuracy (over ${seeds} seeds), mean ± sd over ${sweepSeeds} sweep seeds:`);
-    console.log(`  full grid (${full.epochs} trial-epochs):   ${pct(fullBest.finalValAcc.mean)}`);
-    console.log(`  grid + ASHA (${asha.epochs} trial-epochs): ${pct(ashaBest.finalValAcc.mean)}`);
+    console.log(`Best configuration's mean final validation accuracy over its completed seeds (searches: mean ± sd over ${sweepSeeds} sweep seeds):`);
+    console.log(`  full grid (${full.epochs} trial-epochs):   ${pct(fullBest.finalValAcc.mean)} (${fullBest.finalValAcc.n} seeds)`);
+    console.log(`  grid + ASHA (${asha.epochs} trial-epochs): ${pct(ashaBest.finalValAcc.mean)} (${ashaBest.finalValAcc.n} seeds)`);
     for (const method of ['random', 'tpe'] as const) {
       const xs = results[method];
       console.log(`  ${method === 'tpe' ? 'TPE   ' : 'random'} (${trials * seeds * epochs} trial-epochs): ${pct(mean(xs))} ± ${(sd(xs) * 100).toFixed(2)} pp (${xs.map((x) => pct(x)).join(', ')})`);

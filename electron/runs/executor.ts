@@ -1,9 +1,16 @@
 /**
  * The run executor: trains a stored run in a trainer process and keeps the database in step with
- * it. It is the only writer of a training run's rows: the trainer streams messages, the executor
- * stores each epoch as it arrives (once: an epoch at or below what is stored is ignored, and on a
- * resume the epochs after the checkpoint are dropped first), sets status, backend and error, and
- * emits run.updated / run.epoch / run.log. Used by single runs (RunManager below) and by the
+ * it. While a trainer holds a run, the executor is the only writer of its row: the trainer streams
+ * messages, the executor stores each epoch as it arrives (once: an epoch at or below what is
+ * stored is ignored, and on a resume the epochs after the checkpoint are dropped first), sets
+ * backend and error, and writes the final status once, when the trainer has ended: how it ended
+ * on its own, or the reason it was stopped for (TrialHandle.cancel(reason): 'interrupted',
+ * 'cancelled', 'pruned'). It emits run.updated / run.epoch / run.log.
+ *
+ * Runs no trainer holds are written by whoever owns them then: the sweep scheduler (queued trials
+ * cancelled or reset for a rerun, a trial whose trainer could not start), RunManager below (a
+ * queued single run cancelled, one that could not start) and start-up recovery (runs left
+ * 'running' by a dead process become 'interrupted'). Used by single runs (RunManager) and by the
  * sweep scheduler (as its TrialExecutor).
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -16,7 +23,7 @@ import { startPackTrainer, startTrainer, type ForkTrainer, type TrainerHandle, t
 import type { FromTrainer, Trial } from '../trainer/protocol';
 import type { Run, RunStatus } from '../../shared/domain';
 import { ApiError } from '../../shared/errors';
-import type { TrialExecutor, TrialHandle } from '../sweeps/scheduler';
+import type { CancelReason, TrialExecutor, TrialHandle } from '../sweeps/scheduler';
 
 export interface ExecutorOptions {
   store: Store;
@@ -38,8 +45,10 @@ export interface ExecutorOptions {
 interface Active {
   trainer: TrainerHandle;
   done: Promise<RunStatus>;
-  /** Set by shutdown(): a run stopped because the app is closing is 'interrupted', not 'cancelled'. */
-  interrupted: boolean;
+  /** Why it was stopped (the first reason given wins), which becomes its final status; null: not stopped. */
+  reason: CancelReason | null;
+  /** Killed outright (shutdown): a 'failed' outcome then is the kill's, not the trial's own. */
+  killed: boolean;
 }
 
 const ENDED: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'diverged', 'cancelled', 'interrupted']);
@@ -121,7 +130,7 @@ export class RunExecutor implements TrialExecutor {
   }
 
   private track(runId: string, trainer: TrainerHandle): TrialHandle {
-    const entry: Active = { trainer, interrupted: false, done: Promise.resolve('running') };
+    const entry: Active = { trainer, reason: null, killed: false, done: Promise.resolve('running') };
     entry.done = trainer.done.then(
       (outcome) => this.finish(runId, outcome, entry),
       (error: unknown) => this.finish(runId, { status: 'failed', error: String(error), code: 'internal' } as TrainerOutcome, entry),
@@ -133,7 +142,8 @@ export class RunExecutor implements TrialExecutor {
   private handleOf(runId: string, entry: Active): TrialHandle {
     return {
       done: entry.done,
-      cancel: async () => {
+      cancel: async (reason) => {
+        entry.reason ??= reason;
         entry.trainer.cancel();
         await entry.done;
       },
@@ -144,6 +154,7 @@ export class RunExecutor implements TrialExecutor {
   async cancel(runId: string): Promise<void> {
     const entry = this.active.get(runId);
     if (!entry) return;
+    entry.reason ??= 'cancelled';
     entry.trainer.cancel();
     await entry.done;
   }
@@ -152,7 +163,8 @@ export class RunExecutor implements TrialExecutor {
   async shutdown(): Promise<void> {
     const entries = [...this.active.values()];
     for (const entry of entries) {
-      entry.interrupted = true;
+      entry.reason ??= 'interrupted';
+      entry.killed = true;
       entry.trainer.kill();
     }
     await Promise.all(entries.map((e) => e.done));
@@ -180,7 +192,7 @@ export class RunExecutor implements TrialExecutor {
   applyOutcome(runId: string, outcome: TrainerOutcome): void {
     const run = this.options.store.runs.get(runId);
     if (!run || this.active.has(runId) || !['running', 'queued', 'interrupted'].includes(run.status)) return;
-    this.finish(runId, outcome, { trainer: null as unknown as TrainerHandle, done: Promise.resolve(outcome.status as RunStatus), interrupted: false });
+    this.finish(runId, outcome, { trainer: null as unknown as TrainerHandle, done: Promise.resolve(outcome.status as RunStatus), reason: null, killed: false });
   }
 
   private onMessage(runId: string, message: FromTrainer): void {
@@ -246,7 +258,9 @@ export class RunExecutor implements TrialExecutor {
   private finish(runId: string, outcome: TrainerOutcome, entry: Active): RunStatus {
     this.active.delete(runId);
     if (this.options.store.runs.get(runId)) this.options.store.runs.setOwner(runId, null);
-    const status: RunStatus = entry.interrupted && outcome.status !== 'completed' && outcome.status !== 'diverged' ? 'interrupted' : outcome.status;
+    // Ended on its own: finished, diverged, or failed by itself (not by our kill).
+    const own = outcome.status === 'completed' || outcome.status === 'diverged' || (outcome.status === 'failed' && !entry.killed);
+    const status: RunStatus = entry.reason && !own ? entry.reason : outcome.status;
     if (!this.options.store.runs.get(runId)) {
       // Deleted while it ran (here or by another process): its checkpoints go too, and whoever
       // waits for it (a CLI `train`) hears that it is gone.
@@ -257,11 +271,17 @@ export class RunExecutor implements TrialExecutor {
     // A trial the sweep's early-termination rule stopped (the scheduler marks it before it
     // cancels the trainer) ends 'pruned' with the rule's reason, never 'cancelled' for a moment.
     const marked = this.options.store.runs.get(runId)!.pruned;
-    if (status === 'cancelled' && marked && !marked.resumedByHand) {
+    if ((status === 'pruned' || status === 'cancelled') && marked && !marked.resumedByHand) {
       this.update(runId, { status: 'pruned', error: marked.reason, finishedAt: nowIso() });
       return 'pruned';
     }
-    this.update(runId, { status, error: outcome.error, finishedAt: nowIso() });
+    if (entry.reason === 'pruned' && marked && !marked.resumedByHand) {
+      // It ended on its own before the rule's stop reached it: not pruned after all.
+      this.update(runId, { status, error: outcome.error, finishedAt: nowIso(), pruned: null });
+      return status;
+    }
+    // An interrupted run resumes later: it has not finished.
+    this.update(runId, { status, error: outcome.error, finishedAt: status === 'interrupted' ? null : nowIso() });
     return status;
   }
 

@@ -29,9 +29,19 @@ import { presetModel as builtInPreset } from '../../shared/models';
 import { MAX_PACK, packBudgetBytes, packKey, packMemberBytes, packsByDefault, packSize } from '../../shared/packing';
 
 /** One trial being trained: `done` resolves with the status the executor stored. */
+/**
+ * Why a trial is stopped before its end, which is its final status unless it ended on its own
+ * first (completed, diverged, failed): 'interrupted' resumes later from its checkpoint, 'cancelled'
+ * does not, 'pruned' is early termination's (the run's `pruned` mark, stored before, says why).
+ */
+export type CancelReason = 'interrupted' | 'cancelled' | 'pruned';
+
 export interface TrialHandle {
-  /** Kills the trainer; `done` then resolves (typically 'cancelled'). */
-  cancel(): Promise<void>;
+  /**
+   * Stops the trainer; the executor then writes the run's final status once (`reason`, or how it
+   * ended on its own) and `done` resolves with it.
+   */
+  cancel(reason: CancelReason): Promise<void>;
   done: Promise<RunStatus>;
 }
 
@@ -80,6 +90,15 @@ export interface SweepSchedulerOptions {
 const PENDING: RunStatus[] = ['queued', 'interrupted'];
 
 type StopReason = 'pause' | 'cancel' | 'rerun' | 'shutdown' | 'cancel-trial' | 'prune';
+/** The final status a stop asks the executor to write (a rerun's trial is reset to queued after). */
+const CANCEL_REASON: Record<StopReason, CancelReason> = {
+  pause: 'interrupted',
+  shutdown: 'interrupted',
+  cancel: 'cancelled',
+  'cancel-trial': 'cancelled',
+  rerun: 'cancelled',
+  prune: 'pruned',
+};
 
 interface RunningTrial {
   handle: TrialHandle;
@@ -328,7 +347,7 @@ export class SweepScheduler {
     const running = this.active.get(id)?.running.get(trialId);
     if (running) {
       running.stop = 'cancel-trial';
-      await running.handle.cancel();
+      await running.handle.cancel('cancelled');
       await running.settled;
     } else if (PENDING.includes(trial.status) || trial.status === 'running') {
       this.store.runs.update(trialId, { status: 'cancelled', finishedAt: nowIso() });
@@ -347,7 +366,7 @@ export class SweepScheduler {
     const running = this.active.get(id)?.running.get(trialId);
     if (running) {
       running.stop = 'rerun';
-      await running.handle.cancel();
+      await running.handle.cancel('cancelled');
       await running.settled; // the settle handler resets the trial and pumps
     } else this.resetTrial(trialId);
     return this.activateIfIdle(id);
@@ -649,7 +668,7 @@ export class SweepScheduler {
     entry.pruned = { epoch: decision.epoch, reason: decision.reason };
     // Marked before the trainer is stopped, so the executor stores its end as 'pruned' at once.
     this.store.runs.update(runId, { pruned: { ...entry.pruned, resumedByHand: false } });
-    void entry.handle.cancel().catch(() => undefined);
+    void entry.handle.cancel('pruned').catch(() => undefined);
     return 'pruned';
   }
 
@@ -703,38 +722,22 @@ export class SweepScheduler {
       if (!active.stopping) void this.close(active, () => this.stopGone(active));
       return;
     }
-    // A trial that ended on its own while we were stopping it (finished, diverged, crashed) keeps
-    // that outcome; only one we actually cut short is interrupted or cancelled.
-    const endedOnItsOwn = status === 'completed' || status === 'diverged' || status === 'failed';
-    switch (entry.stop) {
-      case 'pause':
-      case 'shutdown':
-        // Stopped by us, not by the trial: resume it later from its checkpoint.
-        if (!endedOnItsOwn) this.store.runs.update(runId, { status: 'interrupted', finishedAt: null });
-        break;
-      case 'cancel':
-      case 'cancel-trial':
-        if (!endedOnItsOwn) this.store.runs.update(runId, { status: 'cancelled', finishedAt: nowIso() });
-        break;
-      case 'rerun':
-        this.resetTrial(runId);
-        break;
-      case 'prune':
-        if (!endedOnItsOwn && entry.pruned) {
-          const { epoch, reason } = entry.pruned;
-          this.store.runs.update(runId, { status: 'pruned', error: reason, pruned: { epoch, reason, resumedByHand: false }, finishedAt: nowIso() });
-        } else if (endedOnItsOwn) this.store.runs.update(runId, { pruned: null }); // it finished first: not pruned
-        break;
-      default:
-        if (error !== null) this.store.runs.update(runId, { status: 'failed', error, finishedAt: nowIso() });
-        else if (status === 'running' || status === 'queued' || status === 'interrupted') {
-          // Not stopped by us, so not to be resumed by the pump in a loop: a trainer that keeps
-          // ending early would otherwise restart forever. It is a failure the user can rerun.
-          const reason = status === 'interrupted' ? 'the trainer stopped before the end' : `the trainer ended with status ${status}`;
-          this.store.runs.update(runId, { status: 'failed', error: reason, finishedAt: nowIso() });
-        }
+    // A trial we stopped has its final status already: the executor wrote it once, from the
+    // reason we gave to cancel() (or how it ended on its own first). A rerun starts it afresh.
+    if (entry.stop === 'rerun') this.resetTrial(runId);
+    else if (entry.stop === null) {
+      // An executor whose `done` failed, or that ended a trial it was not asked to stop without a
+      // final status: not to be resumed by the pump in a loop (a trainer that keeps ending early
+      // would otherwise restart forever). It is a failure the user can rerun.
+      if (error !== null) {
+        this.store.runs.update(runId, { status: 'failed', error, finishedAt: nowIso() });
+        this.emitRun(runId);
+      } else if (status === 'running' || status === 'queued' || status === 'interrupted') {
+        const reason = status === 'interrupted' ? 'the trainer stopped before the end' : `the trainer ended with status ${status}`;
+        this.store.runs.update(runId, { status: 'failed', error: reason, finishedAt: nowIso() });
+        this.emitRun(runId);
+      }
     }
-    this.emitRun(runId);
     this.schedulePrune(); // a pack mate that ended no longer holds the others' decisions back
     if (!active.stopping) this.pump(active);
     this.emit(active.id);
@@ -752,7 +755,7 @@ export class SweepScheduler {
     const entries = [...active.running.values()];
     // A trial already being stopped (cancelled or rerun on its own) keeps its reason.
     for (const e of entries) e.stop ??= reason;
-    await Promise.all(entries.map((e) => e.handle.cancel().catch(() => undefined)));
+    await Promise.all(entries.map((e) => e.handle.cancel(CANCEL_REASON[e.stop!]).catch(() => undefined)));
     await Promise.all(entries.map((e) => e.settled));
   }
 

@@ -91,6 +91,37 @@ describe('run executor', () => {
     expect(t.runtime.store.runs.epochs(run.id).map(strip)).toEqual(expected);
   });
 
+  it('pausing a sweep writes its running trials interrupted once: never cancelled first', async () => {
+    const statuses = new Map<string, string[]>();
+    const off = t.runtime.events.on('run.updated', (run) => {
+      if (run.sweepId) statuses.set(run.id, [...(statuses.get(run.id) ?? []), run.status]);
+    });
+    const sweep = await t.call('sweeps.create', {
+      spec: { datasetId: dataset.id, model: model(), base: config(50), axes: { lr: { values: [0.01] }, clip: [1] }, repeats: 1 },
+      start: true,
+    });
+    const trialId = await new Promise<string>((resolve) => {
+      const offEpoch = t.runtime.events.on('run.epoch', ({ runId, metrics }) => {
+        if (metrics.epoch === 1 && t.runtime.store.runs.get(runId)?.sweepId === sweep.id) {
+          offEpoch();
+          resolve(runId);
+        }
+      });
+    });
+    const paused = await t.call('sweeps.pause', { id: sweep.id });
+    off();
+    expect(paused.status).toBe('paused');
+    const run = t.runtime.store.runs.get(trialId)!;
+    expect(run.status).toBe('interrupted');
+    expect(run.finishedAt).toBeNull();
+    const seen = statuses.get(trialId)!;
+    expect(seen).not.toContain('cancelled');
+    // running (start, then each epoch) … then interrupted, announced once, last.
+    expect(seen.filter((s) => s === 'interrupted')).toHaveLength(1);
+    expect(seen.at(-1)).toBe('interrupted');
+    await t.call('sweeps.cancel', { id: sweep.id });
+  });
+
   it('marks a run whose trainer crashes as failed, with the reason', async () => {
     const crashing = await createRuntime({
       dataDir: t.dataDir,

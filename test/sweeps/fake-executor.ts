@@ -4,7 +4,7 @@
  * resolves) but trains nothing: the test decides when each trial advances and how it ends.
  */
 import type { Store } from '../../electron/store';
-import type { TrialExecutor, TrialHandle } from '../../electron/sweeps/scheduler';
+import type { CancelReason, TrialExecutor, TrialHandle } from '../../electron/sweeps/scheduler';
 import type { EpochMetrics, RunStatus } from '../../shared/domain';
 
 export interface FakeTrial {
@@ -23,6 +23,8 @@ export function epochRow(epoch: number, valAcc = 0.5 + epoch / 100): EpochMetric
 export class FakeExecutor implements TrialExecutor {
   readonly started: FakeTrial[] = [];
   maxRunning = 0;
+  /** Every cancel(reason) the scheduler asked for, in order. */
+  readonly cancelReasons: { runId: string; reason: CancelReason }[] = [];
   /** How long a trainer takes to die after cancel(), like a real one finishing its batch. */
   cancelDelayMs = 0;
 
@@ -58,15 +60,18 @@ export class FakeExecutor implements TrialExecutor {
     this.maxRunning = Math.max(this.maxRunning, this.running.length);
     return {
       done,
-      cancel: async () => {
+      cancel: async (reason) => {
         if (trial.finished) return;
         trial.cancelled = true;
+        this.cancelReasons.push({ runId, reason });
         if (this.cancelDelayMs) await new Promise((r) => setTimeout(r, this.cancelDelayMs));
         if (trial.finished) return;
-        // As the real executor: a trial the scheduler marked pruned before stopping it ends 'pruned'.
+        // As the real executor: the final status is the reason, written once; a trial the
+        // scheduler marked pruned before stopping it ends 'pruned' with the rule's reason.
         const marked = this.store.runs.get(runId)?.pruned;
-        const status = marked && !marked.resumedByHand ? 'pruned' : 'cancelled';
-        this.store.runs.update(runId, { status, ...(status === 'pruned' ? { error: marked!.reason } : {}), finishedAt: new Date().toISOString() });
+        const status: RunStatus = marked && !marked.resumedByHand && reason !== 'interrupted' ? 'pruned' : reason;
+        const finishedAt = status === 'interrupted' ? null : new Date().toISOString();
+        this.store.runs.update(runId, { status, ...(status === 'pruned' ? { error: marked!.reason } : {}), finishedAt });
         trial.resolve(status);
       },
     };

@@ -197,6 +197,28 @@ describe('SweepScheduler', () => {
     expect(store.runs.get(first[0]!)!.epochsDone).toBe(2);
   });
 
+  it('tells the executor why it stops a trial, so the final status is written once (pause: interrupted; cancel: cancelled)', async () => {
+    const sweep = scheduler.create(spec, { concurrency: 2 });
+    scheduler.launch(sweep.id);
+    const first = exec.running.map((t) => t.runId);
+    const written: string[] = [];
+    const original = store.runs.update.bind(store.runs);
+    store.runs.update = (id, patch) => {
+      if (first.includes(id) && patch.status) written.push(`${id}:${patch.status}`);
+      return original(id, patch);
+    };
+    await scheduler.pause(sweep.id);
+    expect(exec.cancelReasons.map((c) => c.reason)).toEqual(['interrupted', 'interrupted']);
+    expect(written.sort()).toEqual(first.map((id) => `${id}:interrupted`).sort());
+    scheduler.resume(sweep.id);
+    written.length = 0;
+    await scheduler.cancel(sweep.id);
+    expect(exec.cancelReasons.slice(2).map((c) => c.reason)).toEqual(['cancelled', 'cancelled']);
+    expect(written.filter((w) => w.endsWith(':cancelled'))).toHaveLength(2);
+    expect(written.filter((w) => !w.endsWith(':cancelled') && !w.endsWith(':running'))).toEqual([]);
+    store.runs.update = original;
+  });
+
   it('cancels and reruns single trials while the sweep goes on', async () => {
     const sweep = scheduler.create(spec, { concurrency: 2 });
     scheduler.launch(sweep.id);

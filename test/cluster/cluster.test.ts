@@ -13,6 +13,7 @@ import { QUEUE_NAME, keys } from '../../electron/cluster/broker';
 import { tempDir, tinyModel } from '../support/fixtures';
 import { cli, until, writeTinyIdx, type Cli } from '../support/sweepCli';
 import { hasRedis, startRedis, type TestRedis } from '../support/redis';
+import { slurmUnavailable, startSlurm, type TestSlurm } from '../support/slurm';
 
 const PASSWORD = 'pa55-w0rd-secret';
 
@@ -195,4 +196,45 @@ describe.skipIf(!hasRedis)('cluster sweeps (redis-server + worker processes)', (
     expect(script).toContain('SWEEPLAB_BROKER');
     expect(script).not.toContain(PASSWORD);
   }, 30_000);
+});
+
+const slurmReason = slurmUnavailable();
+
+describe.skipIf(!hasRedis)('sweeplab slurm on a real single-node Slurm', () => {
+  it('submits an array whose tasks are until-empty workers that finish the sweep', async (test) => {
+    if (slurmReason) {
+      console.log(`Slurm test skipped: ${slurmReason}`);
+      test.skip();
+    }
+    const redis = await startRedis(PASSWORD);
+    const dir = tempDir('sweeplab-slurm-');
+    const data = join(dir.path, 'tiny');
+    writeTinyIdx(data);
+    let slurm: TestSlurm | null = null;
+    try {
+      slurm = await startSlurm(join(dir.path, 'slurm'));
+      const home = join(dir.path, 'coord');
+      const sweep = cli(home, ['--broker', redis.url, '--local-slots', '0', 'sweep', '--dataset', data, '--model', 'shl', '--lr', '0.001,0.01', '--epochs', '2', '--batch', '32']);
+      const { sweepId } = (await sweep.waitFor((l) => typeof l.sweepId === 'string')) as { sweepId: string };
+      process.env.SLURM_CONF = slurm.env.SLURM_CONF;
+      let submit: Cli;
+      try {
+        submit = cli(home, ['--broker', redis.url, 'slurm', sweepId, '--tasks', '2', '--time', '00:05:00', '--work-dir', join(dir.path, 'nodes')]);
+      } finally {
+        delete process.env.SLURM_CONF;
+      }
+      expect((await submit.exit).code, submit.stderr()).toBe(0);
+      const { jobId } = submit.lines[0] as { jobId: string };
+      expect(jobId).toMatch(/^\d+$/);
+      const stats = (await sweep.waitFor((l) => l.type === 'stats', 150_000)) as { status: string };
+      expect(stats.status).toBe('completed');
+      await sweep.exit;
+      const trials = epochsOnce(home, sweepId, 2);
+      for (const t of trials) expect(t.worker).toMatch(new RegExp(`^slurm-${jobId}_[12]@`));
+    } finally {
+      await slurm?.stop();
+      await redis.stop();
+      dir.remove();
+    }
+  }, 200_000);
 });

@@ -69,6 +69,13 @@ export class PackedNetwork {
   private readonly layers: PackedLayer[] = [];
   private readonly needInputGrad: boolean[] = [];
   private readonly explicitT: boolean;
+  /**
+   * wasm: run K 2-D matMuls instead of one batched one. tfjs-wasm's BatchMatMul is its own loop,
+   * not XNNPACK's 2-D kernel, and made a pack of 18 train at 0.11x the trials per hour of one
+   * trial after another (bench:pack --quick; 0.37x split). The 2-D matMuls are the solo
+   * engine's, so a wasm pack gives every trial the very bits it gets alone.
+   */
+  private readonly splitMatMul: boolean;
   private readonly upload = makeUploader();
   private evalCache: (tf.Tensor[] | null)[] | null = null;
   private k: number;
@@ -87,6 +94,7 @@ export class PackedNetwork {
     this.numClasses = numClasses;
     this.totalParams = description.totalParams;
     this.explicitT = prefersExplicitTranspose();
+    this.splitMatMul = tf.getBackend() === 'wasm' && mem !== null; // tests force the GPU path (mem null) on wasm
     this.k = members.length;
     let features = description.inputFeatures;
     let seenParams = false;
@@ -227,6 +235,18 @@ export class PackedNetwork {
         : tf.matMul(a2, b2, transA, transB);
       return tf.reshape(out, [1, ...out.shape]);
     }
+    if (this.splitMatMul) {
+      // One 2-D matMul per trial, as the solo engine runs it: XNNPACK's kernel, the solo's bits.
+      const k = Math.max(a.shape[0]!, b.shape[0]!);
+      const each = (t: tf.Tensor): tf.Tensor[] => {
+        if (t.shape[0] !== 1) return tf.unstack(t);
+        const shared = tf.reshape(t, t.shape.slice(1));
+        return Array.from({ length: k }, () => shared);
+      };
+      const [as, bs] = [each(a), each(b)];
+      const t = (x: tf.Tensor, transpose: boolean) => (transpose ? tf.transpose(x) : x) as tf.Tensor2D;
+      return tf.stack(as.map((ai, i) => tf.matMul(t(ai, transA), t(bs[i]!, transB))));
+    }
     if (this.explicitT) return tf.matMul(transA ? tf.transpose(a, [0, 2, 1]) : a, transB ? tf.transpose(b, [0, 2, 1]) : b);
     return tf.matMul(a, b, transA, transB);
   }
@@ -328,7 +348,7 @@ export class PackedNetwork {
       },
       evalRow: (x, [wt, bias]) => {
         // A batch shared by the whole pack is [1, n, in]: broadcast it against every trial's weights.
-        const z = x.shape[0] === 1 && this.k > 1 ? tf.matMul(x, wt!) : this.bmm(x, wt!);
+        const z = x.shape[0] === 1 && this.k > 1 && !this.splitMatMul ? tf.matMul(x, wt!) : this.bmm(x, wt!);
         return bias ? tf.add(z, bias) : z;
       },
       backward: (dz, grads, need) => {

@@ -6,7 +6,9 @@
  *
  * The reader is a small tokenizer plus a recursive-descent parser for call expressions: enough
  * Python to read module constructors, keyword arguments, tuples and the `(name): Module(...)`
- * children of a printed repr. It never evaluates anything. Anything that is not a
+ * children of a printed repr. The only thing it evaluates is arithmetic on number literals in
+ * arguments (`nn.Linear(28*28, 256)` is ordinary notebook code); names it cannot know (`in_f * 2`)
+ * stay unevaluated and are refused where a number is needed. Anything that is not a
  * Linear / BatchNorm1d / Dropout / activation stack is refused with the layer named.
  *
  * Pure TypeScript: no DOM, no Node.
@@ -131,11 +133,14 @@ export function toPyTorch(specInput: ModelSpec | ModelSpecInput, inputShape: rea
 // ---------------------------------------------------------------------------------------------
 // Tokenizer
 
+type Op = '+' | '-' | '*' | '/' | '//' | '%' | '**';
+
 type Token =
   | { kind: 'name'; text: string; at: number }
   | { kind: 'number'; value: number; text: string; at: number }
   | { kind: 'string'; value: string; at: number }
-  | { kind: 'punct'; text: '(' | ')' | ',' | '=' | ':' | '[' | ']' | '*'; at: number };
+  | { kind: 'op'; text: Op; at: number }
+  | { kind: 'punct'; text: '(' | ')' | ',' | '=' | ':' | '[' | ']'; at: number };
 
 function tokenize(source: string): Token[] {
   const tokens: Token[] = [];
@@ -150,8 +155,9 @@ function tokenize(source: string): Token[] {
       i++;
       continue;
     }
-    const number = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/.exec(source.slice(i, i + 40));
-    if (number && (c !== '-' || /[\d.]/.test(source[i + 1] ?? ''))) {
+    // Unsigned: a minus sign is an operator (unary or binary), so `28*28-4` reads as arithmetic.
+    const number = /^(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/.exec(source.slice(i, i + 40));
+    if (number) {
       tokens.push({ kind: 'number', value: Number(number[0]), text: number[0], at: i });
       i += number[0].length;
       continue;
@@ -169,13 +175,19 @@ function tokenize(source: string): Token[] {
       i = end + 1;
       continue;
     }
-    if ('(),=:[]*'.includes(c)) {
+    const op = /^(?:\*\*|\/\/|[-+*/%])/.exec(source.slice(i, i + 2));
+    if (op) {
+      tokens.push({ kind: 'op', text: op[0] as Op, at: i });
+      i += op[0].length;
+      continue;
+    }
+    if ('(),=:[]'.includes(c)) {
       tokens.push({ kind: 'punct', text: c as '(', at: i });
       i++;
       continue;
     }
-    // Anything else (operators, braces…) is kept as an opaque name so that argument lists with
-    // expressions still parse; values that matter to us are plain literals.
+    // Anything else (braces, dots on their own…) is kept as an opaque name so that argument lists
+    // with odd expressions still parse; values that matter to us are numbers.
     tokens.push({ kind: 'name', text: c, at: i });
     i++;
   }
@@ -242,7 +254,8 @@ class Parser {
         const key = (this.peek() as { text: string }).text;
         this.pos += 2;
         call.kwargs[key] = this.parseValue();
-      } else if (this.isPunct(this.peek(), '*')) {
+      } else if (this.peek()?.kind === 'op' && (this.peek()!.text === '*' || this.peek()!.text === '**')) {
+        // Star-expansion at the start of an argument (`*layers`, `**kwargs`), not multiplication.
         throw new ApiError(
           'invalid_argument',
           'The pasted code builds its layers in a loop (`*layers`); paste the printed model instead (print(model) in the notebook)',
@@ -256,7 +269,55 @@ class Parser {
     return call;
   }
 
+  /**
+   * One argument: a literal, tuple/list, call, or arithmetic over them with Python's precedence
+   * (`**` over unary minus over `* / // %` over `+ -`). Arithmetic on numbers is computed; with
+   * anything else it stays an unevaluated expression.
+   */
   parseValue(): Value {
+    return this.parseSum();
+  }
+
+  private peekOp(...ops: Op[]): Op | null {
+    const token = this.peek();
+    return token?.kind === 'op' && ops.includes(token.text) ? token.text : null;
+  }
+
+  private parseSum(): Value {
+    let left = this.parseProduct();
+    for (let op = this.peekOp('+', '-'); op; op = this.peekOp('+', '-')) {
+      this.pos++;
+      left = arithmetic(op, left, this.parseProduct());
+    }
+    return left;
+  }
+
+  private parseProduct(): Value {
+    let left = this.parseUnary();
+    for (let op = this.peekOp('*', '/', '//', '%'); op; op = this.peekOp('*', '/', '//', '%')) {
+      this.pos++;
+      left = arithmetic(op, left, this.parseUnary());
+    }
+    return left;
+  }
+
+  private parseUnary(): Value {
+    const op = this.peekOp('-', '+');
+    if (!op) return this.parsePower();
+    this.pos++;
+    const operand = this.parseUnary();
+    if (typeof operand === 'number') return op === '-' ? -operand : operand;
+    return { expr: `${op}${exprText(operand)}` };
+  }
+
+  private parsePower(): Value {
+    const base = this.parseAtom();
+    if (!this.peekOp('**')) return base;
+    this.pos++;
+    return arithmetic('**', base, this.parseUnary()); // right-associative, binds tighter than unary minus on its left
+  }
+
+  private parseAtom(): Value {
     const token = this.peek();
     if (!token) throw new ApiError('invalid_argument', 'Could not read the pasted model: it ends too early');
     if (token.kind === 'number') {
@@ -271,12 +332,16 @@ class Parser {
       const close = token.text === '(' ? ')' : ']';
       this.pos++;
       const items: Value[] = [];
+      let trailingComma = false;
       while (!this.isPunct(this.peek(), close)) {
         if (!this.peek()) throw new ApiError('invalid_argument', 'Could not read the pasted model: a bracket is never closed');
         items.push(this.parseValue());
-        if (this.isPunct(this.peek(), ',')) this.pos++;
+        trailingComma = this.isPunct(this.peek(), ',');
+        if (trailingComma) this.pos++;
       }
       this.pos++;
+      // `(28*28)` is a parenthesised value, `(28, 28)` and `(1,)` are tuples.
+      if (close === ')' && items.length === 1 && !trailingComma) return items[0]!;
       return items;
     }
     if (token.kind === 'name') {
@@ -285,15 +350,40 @@ class Parser {
       if (token.text === 'True') return true;
       if (token.text === 'False') return false;
       if (token.text === 'None') return null;
-      // An expression we do not evaluate (e.g. `in_f * 2`): swallow operator tokens that follow.
-      let expr = token.text;
-      while (this.peek()?.kind === 'name' && !this.isPunct(this.peek(1), '=')) {
-        expr += (this.peek() as { text: string }).text;
-        this.pos++;
-      }
-      return { expr };
+      // A name we cannot know (`in_f`, `hidden`): kept as an unevaluated expression.
+      return { expr: token.text };
     }
     throw new ApiError('invalid_argument', `Could not read the pasted model near ${describe(token)}`);
+  }
+}
+
+function exprText(value: Value): string {
+  if (typeof value === 'object' && value !== null && 'expr' in value) return value.expr;
+  if (typeof value === 'object' && value !== null && 'kind' in value) return `${value.name}(…)`;
+  return JSON.stringify(value);
+}
+
+/** Python's arithmetic on two numbers; anything else stays an expression we do not evaluate. */
+function arithmetic(op: Op, left: Value, right: Value): Value {
+  if (typeof left !== 'number' || typeof right !== 'number') return { expr: `${exprText(left)} ${op} ${exprText(right)}` };
+  switch (op) {
+    case '+':
+      return left + right;
+    case '-':
+      return left - right;
+    case '*':
+      return left * right;
+    case '/':
+      if (right === 0) throw new ApiError('invalid_argument', 'The pasted code divides by zero');
+      return left / right;
+    case '//':
+      if (right === 0) throw new ApiError('invalid_argument', 'The pasted code divides by zero');
+      return Math.floor(left / right);
+    case '%':
+      if (right === 0) throw new ApiError('invalid_argument', 'The pasted code divides by zero');
+      return left - right * Math.floor(left / right);
+    case '**':
+      return left ** right;
   }
 }
 
@@ -320,6 +410,12 @@ const CONTAINERS = new Set(['Sequential', 'ModuleList']);
 
 function num(value: Value | undefined, what: string, where: string): number {
   if (typeof value === 'number') return value;
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'expr' in value) {
+    throw new ApiError(
+      'invalid_argument',
+      `${where}: ${what} is \`${value.expr}\`, which needs names from your notebook; paste the printed model instead (print(model) in the notebook)`,
+    );
+  }
   throw new ApiError('invalid_argument', `${where}: ${what} must be a number, got ${JSON.stringify(value ?? null)}`);
 }
 

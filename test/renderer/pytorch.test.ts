@@ -183,9 +183,38 @@ for m in model.modules():
     );
   });
 
+  it('reads arithmetic in arguments as notebooks write it', () => {
+    const pasted = fromPyTorch(`nn.Sequential(
+      nn.Flatten(),
+      nn.Linear(28*28, 256),
+      nn.ReLU(),
+      nn.Linear(256, 2**7),
+      nn.Dropout(p=1/4),
+      nn.LeakyReLU(negative_slope=-(-0.1)),
+      nn.Linear(128, (10 + 6) // 2 - 3),
+    )`);
+    expect(pasted.inputFeatures).toBe(784);
+    expect(pasted.model.layers).toEqual([
+      { type: 'flatten' },
+      expect.objectContaining({ type: 'linear', units: 256 }),
+      { type: 'relu' },
+      expect.objectContaining({ type: 'linear', units: 128 }),
+      { type: 'dropout', p: 0.25 },
+      { type: 'leaky_relu', negativeSlope: 0.1 },
+      expect.objectContaining({ type: 'linear', units: 5 }),
+    ]);
+    // Precedence as in Python: 2 + 3 * 4 = 14, -2 ** 2 = -4 (so this chain breaks at 14 vs 12).
+    expect(refuse('nn.Sequential(nn.Linear(10, 2 + 3 * 4), nn.Linear(12, 10))')).toMatch(/takes 12 inputs but the layer before it gives 14/);
+    // Names from the notebook cannot be known: say so, not "a loop".
+    const named = refuse('nn.Sequential(nn.Flatten(), nn.Linear(in_f * 2, 10))');
+    expect(named).toMatch(/in_f \* 2/);
+    expect(named).not.toMatch(/loop/);
+  });
+
   it('refuses what it cannot build or read, in words', () => {
     expect(refuse('')).toMatch(/Nothing to read/);
-    expect(refuse('nn.Sequential(*layers)')).toMatch(/paste the printed model/);
+    expect(refuse('nn.Sequential(*layers)')).toMatch(/in a loop \(`\*layers`\)/);
+    expect(refuse('nn.Sequential(nn.Flatten(), *blocks, nn.Linear(784, 10))')).toMatch(/in a loop/);
     expect(refuse('nn.Sequential(nn.Flatten(), nn.Linear(784, 10)')).toMatch(/never closed/);
     expect(refuse('nn.Sequential(nn.BatchNorm1d(10, affine=False))')).toMatch(/affine=False is not supported/);
     expect(refuse('nn.Sequential(nn.GELU(approximate="tanh"))')).toMatch(/exact GELU/);

@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import sharp from 'sharp';
 import type { EventPayload } from '../../shared/contract';
 import { Dataset } from '../../shared/domain';
@@ -68,6 +68,12 @@ export interface ImportOptions {
   signal?: AbortSignal;
   /** The progress events' taskId; default a fresh UUID. */
   taskId?: string;
+  /**
+   * Folders that hold browser uploads, one random-id session folder each. A data set imported from
+   * inside one is named from its files, its source lists the files as the user named them, and
+   * messages show those names, not the server's paths.
+   */
+  uploadRoots?: readonly string[];
 }
 
 export interface DownloadOptions {
@@ -134,6 +140,26 @@ class Reporter {
       // as above
     }
   }
+}
+
+/** The upload session folders (`<root>/<session id>`) the given paths lie in. */
+function uploadSessions(paths: readonly string[], roots: readonly string[]): string[] {
+  const sessions = new Set<string>();
+  for (const root of roots.map((r) => resolve(r))) {
+    for (const path of paths.map((p) => resolve(p))) {
+      if (!path.startsWith(root + sep)) continue;
+      const id = path.slice(root.length + 1).split(sep)[0];
+      if (id) sessions.add(join(root, id));
+    }
+  }
+  return [...sessions];
+}
+
+/** A text with upload session folders taken out of its paths: what the user dropped, as named. */
+function hideSessions(text: string, sessions: readonly string[]): string {
+  let out = text;
+  for (const session of sessions) out = out.split(session + sep).join('').split(session).join('the uploaded files');
+  return out;
 }
 
 function toApiError(error: unknown): ApiError {
@@ -232,19 +258,25 @@ export class DatasetLibrary {
 
   async importPathsDetailed(paths: string[], options: ImportOptions = {}): Promise<ImportResult> {
     const reporter = new Reporter(options.taskId ?? randomUUID(), options.onProgress);
+    const sessions = uploadSessions(paths, options.uploadRoots ?? []);
     try {
       reporter.emit('parse', 'Reading files', 0, null, true);
       const parsed = await parsePaths(paths, {
         imageSize: options.imageSize,
         maxBytes: this.options.maxBytes,
         signal: options.signal,
-        onProgress: (p) => reporter.emit('parse', p.label, p.done, p.total),
+        onProgress: (p) => reporter.emit('parse', hideSessions(p.label, sessions), p.done, p.total),
+        anonymousDirs: sessions,
       });
       const known = this.recognise(parsed);
       if (known) parsed.classNames = known.classNames;
-      return await this.commit(parsed, { name: options.name, holdOut: options.holdOut, source: `${parsed.format}:${parsed.sourcePath}` }, reporter, options.signal);
+      const source = sessions.length
+        ? `${parsed.format}:${parsed.files.map((f) => hideSessions(f, sessions)).join(', ')}`
+        : `${parsed.format}:${parsed.sourcePath}`;
+      return await this.commit(parsed, { name: options.name, holdOut: options.holdOut, source }, reporter, options.signal);
     } catch (error) {
-      const apiError = toApiError(error);
+      let apiError = toApiError(error);
+      if (sessions.length) apiError = new ApiError(apiError.code, hideSessions(apiError.message, sessions), apiError.details);
       reporter.failed(apiError);
       throw apiError;
     }

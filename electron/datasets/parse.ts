@@ -38,6 +38,11 @@ export interface ParseOptions {
   onProgress?: (progress: ParseProgress) => void;
   /** Class names to use (a catalog entry's); labels must fall inside them. */
   classNames?: string[];
+  /**
+   * Folders whose own names mean nothing to the user (a browser upload's session folder, named by a
+   * random id): a data set read from one is named from its files or class folders instead.
+   */
+  anonymousDirs?: readonly string[];
 }
 
 export interface ParsedDataset {
@@ -112,6 +117,15 @@ function commonName(names: string[]): string {
   const lists = names.map((n) => tokensOf(n).filter((t) => !skip(t)));
   const [first = [], ...rest] = lists;
   return first.filter((t) => rest.every((list) => list.includes(t))).join('-');
+}
+
+/** The common start of file names, cut at a separator ("t10k-images…", "t10k-labels…" → "t10k"); '' when short. */
+function commonPrefix(names: string[]): string {
+  if (names.length < 2) return '';
+  let prefix = names[0]!;
+  for (const name of names) while (!name.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  const cut = /^(.*?)[-_. ]*$/.exec(prefix.length === names[0]!.length ? prefix : prefix.replace(/[^-_. ]*$/, ''))![1]!;
+  return cut.length >= 2 ? cut : '';
 }
 
 async function expand(paths: string[]): Promise<{ folder: string | null; files: string[]; dirs: string[] }> {
@@ -192,11 +206,12 @@ export async function parsePaths(paths: string[], options: ParseOptions = {}): P
   if (paths.length === 0) throw new ApiError('invalid_argument', 'No files or folders to import');
   throwIfAborted(options.signal);
   const { folder, files, dirs } = await expand(paths);
-  if (folder) return parseFolder(folder, options);
-  return parseFiles(files, dirs, options);
+  const anonymous = new Set((options.anonymousDirs ?? []).map((d) => resolve(d)));
+  if (folder) return parseFolder(folder, options, anonymous.has(folder));
+  return parseFiles(files, dirs, options, anonymous);
 }
 
-async function parseFolder(root: string, options: ParseOptions): Promise<ParsedDataset> {
+async function parseFolder(root: string, options: ParseOptions, anonymous = false): Promise<ParsedDataset> {
   const size = options.imageSize ?? DEFAULT_IMAGE_SIZE;
   options.onProgress?.({ label: `Scanning ${basename(root)}`, done: 0, total: null });
   const layout = await scanImageFolder(root);
@@ -213,7 +228,8 @@ async function parseFolder(root: string, options: ParseOptions): Promise<ParsedD
   return {
     format: 'folder',
     sourcePath: root,
-    suggestedName: basename(root),
+    // Class folders dropped on their own: the classes say what it is ("cat, dog").
+    suggestedName: anonymous ? layout.classNames.slice(0, 3).join(', ') + (layout.classNames.length > 3 ? ', …' : '') : basename(root),
     shape: [size, size, 1],
     numClasses: layout.classNames.length,
     classNames: layout.classNames,
@@ -223,7 +239,7 @@ async function parseFolder(root: string, options: ParseOptions): Promise<ParsedD
   };
 }
 
-async function parseFiles(files: string[], dirs: string[], options: ParseOptions): Promise<ParsedDataset> {
+async function parseFiles(files: string[], dirs: string[], options: ParseOptions, anonymous: ReadonlySet<string> = new Set()): Promise<ParsedDataset> {
   const probes: FileProbe[] = [];
   for (const file of files) probes.push(await probeFile(file));
   const formats = probes.map(detect);
@@ -286,11 +302,12 @@ async function parseFiles(files: string[], dirs: string[], options: ParseOptions
 
   const commonDir = files.every((f) => dirname(f) === dirname(files[0]!)) ? dirname(files[0]!) : null;
   const sourcePath = dirs.length === 1 && commonDir === dirs[0] ? dirs[0]! : files.length === 1 ? files[0]! : (commonDir ?? files[0]!);
-  const suggestedName = commonName(files.map(stem)) || (commonDir ? basename(commonDir) : stem(files[0]!));
+  const namedDir = (dir: string | null | undefined): dir is string => !!dir && !anonymous.has(dir);
+  const suggestedName = commonName(files.map(stem)) || (namedDir(commonDir) ? basename(commonDir) : commonPrefix(files.map(stem)) || stem(files[0]!));
   return {
     format: formats[0]!,
     sourcePath,
-    suggestedName: dirs.length === 1 ? basename(dirs[0]!) : suggestedName,
+    suggestedName: dirs.length === 1 && namedDir(dirs[0]) ? basename(dirs[0]) : suggestedName,
     shape,
     numClasses,
     classNames,
@@ -357,7 +374,9 @@ function assignSplits(parts: Part[]): Record<SplitName, Part[]> {
   if (untagged) throw badData(untagged.display, 'cannot tell whether this is training or test data; put "train" or "test" in its name');
   const train = parts.filter((p) => p.split === 'train');
   const test = parts.filter((p) => p.split === 'test');
-  if (train.length === 0) throw badData(test[0]!.display, 'only test data was given; add the training files');
+  // Only test data (MNIST's t10k-* files alone): it is the training data, and the importer holds a
+  // seeded part of it out for validation, as for a folder without a test split.
+  if (train.length === 0) return assignSplits(test.map((p) => ({ ...p, split: 'train' as const })));
   const ref = train[0]!;
   for (const p of parts) {
     const a = ref.images;

@@ -1,7 +1,7 @@
 import type { Handlers } from './dispatch';
 import type { ServiceContext } from './context';
 import { ApiError } from '../../shared/errors';
-import { removeUploadSessions } from '../server/upload';
+import { removeUploadSessions, uploadsDir } from '../server/upload';
 import { sweepSchedulerFor } from './sweeps';
 
 export function datasetHandlers(ctx: ServiceContext): Pick<
@@ -26,6 +26,7 @@ export function datasetHandlers(ctx: ServiceContext): Pick<
           name: request.name,
           holdOut: request.holdOut,
           imageSize: request.imageSize,
+          uploadRoots: [uploadsDir(ctx.dataDir)],
           onProgress: (p) => ctx.events.emit('dataset.progress', p),
         });
         ctx.events.emit('dataset.updated', dataset);
@@ -48,6 +49,7 @@ export function datasetHandlers(ctx: ServiceContext): Pick<
     'datasets.delete': async ({ id, cascade }) => {
       if (!ctx.store.datasets.get(id)) throw new ApiError('not_found', `No data set with id ${id}`);
       const usage = ctx.store.datasets.usage(id);
+      const goneRuns: string[] = [];
       if (cascade && (usage.runs || usage.sweeps)) {
         // Stop whatever trains on it first, and drop the checkpoints of what goes with it: the
         // rows alone going would leave trainers running and files behind.
@@ -62,6 +64,7 @@ export function datasetHandlers(ctx: ServiceContext): Pick<
             const elsewhere = ctx.store.runs.ownedElsewhere(run.id);
             if ((run.status === 'running' || run.status === 'queued') && !elsewhere) await ctx.runner.cancel(run.id);
             await ctx.runner.forget(run.id);
+            goneRuns.push(run.id);
           }
           if (page.items.length === page.total) break;
           // More than a page: delete what was handled so the next page is the rest.
@@ -69,6 +72,8 @@ export function datasetHandlers(ctx: ServiceContext): Pick<
         }
       }
       await lib().delete(id, { cascade });
+      // Open views drop each run that went with it (a sweep's trials are reported by its delete).
+      for (const runId of goneRuns) ctx.events.emit('run.deleted', { id: runId });
       ctx.events.emit('dataset.deleted', { id });
       return { ok: true as const };
     },

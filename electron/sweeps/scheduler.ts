@@ -416,6 +416,9 @@ export class SweepScheduler {
     const trialIds = this.store.sweeps.trials(id).map((t) => t.id);
     this.store.sweeps.delete(id); // trials and their epochs follow by ON DELETE CASCADE
     for (const trialId of trialIds) this.options.executor.forget?.(trialId);
+    // Every open view hears each trial go (Live's queued chips, History, a trial's own page), not
+    // only the sweep: trials that never started have no trainer to report it.
+    for (const trialId of trialIds) this.events.emit('run.deleted', { id: trialId });
     this.events.emit('sweep.deleted', { id });
   }
 

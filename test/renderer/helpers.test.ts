@@ -3,7 +3,7 @@ import { logspace, lrValues, parseNumberList, trialCount } from '../../renderer/
 import { cumulativeSeconds, groupBand, meanStd, smooth } from '../../renderer/src/lib/series';
 import { activeFilterCount, dayBound, emptyFilters, filterProblems, parseTags, toRunFilter } from '../../renderer/src/lib/history';
 import { pagesFor, pagesToEvict, visibleWindow } from '../../renderer/src/lib/virtual';
-import { matchShortcut, type KeyLike } from '../../renderer/src/lib/shortcuts';
+import { BROWSER_SHORTCUTS, matchShortcut, startsSequence, type KeyLike } from '../../renderer/src/lib/shortcuts';
 import { cleanRelativePath, importRoot, uploadHeaders, uploadSessionId } from '../../renderer/src/lib/upload';
 import { mergeEpoch } from '../../renderer/src/lib/epochs';
 import { compact, count, duration, hyper, relativeTime } from '../../renderer/src/lib/format';
@@ -132,6 +132,26 @@ describe('shortcuts', () => {
     expect(matchShortcut(key('/', { inField: true }), false)).toBeNull();
     expect(matchShortcut(key('?', { shiftKey: true }), false)).toBe('help');
     expect(matchShortcut(key('Escape', { inField: true }), false)).toBe('escape');
+  });
+  it('in browser mode leaves Ctrl/⌘ shortcuts (new window, open file, tabs) to the browser', () => {
+    const b = BROWSER_SHORTCUTS;
+    for (const mac of [false, true]) {
+      const mod = mac ? { metaKey: true } : { ctrlKey: true };
+      for (const k of ['n', 'o', '1', '2', '3', '4', '5', '6']) expect(matchShortcut(key(k, mod), mac, b)).toBeNull();
+      expect(matchShortcut(key('N', { ...mod, shiftKey: true }), mac, b)).toBeNull();
+    }
+    expect(b.some((s) => s.keys.includes('Mod'))).toBe(false);
+    expect(matchShortcut(key('n'), false, b)).toBe('nav:/runs/new');
+    expect(matchShortcut(key('N', { shiftKey: true }), false, b)).toBe('nav:/sweeps/new');
+    expect(matchShortcut(key('i'), false, b)).toBe('nav:/datasets?import=1');
+    expect(matchShortcut(key('n', { inField: true }), false, b)).toBeNull();
+    // Two-key sequences: g, then d.
+    expect(startsSequence(key('g'), b)).toBe(true);
+    expect(matchShortcut(key('g'), false, b)).toBeNull();
+    expect(matchShortcut(key('d'), false, b, 'g')).toBe('nav:/datasets');
+    expect(matchShortcut(key('l'), false, b, 'g')).toBe('nav:/live');
+    expect(matchShortcut(key('d'), false, b, null)).toBeNull();
+    expect(matchShortcut(key('d', { inField: true }), false, b, 'g')).toBeNull();
   });
 });
 

@@ -1,15 +1,26 @@
 import { onBeforeUnmount, onMounted } from 'vue';
-import { matchShortcut } from '../lib/shortcuts';
+import { matchShortcut, startsSequence, type Shortcut } from '../lib/shortcuts';
 
 export const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
 
+/** How long the first key of a sequence ("g", then "d") waits for the second. */
+const SEQUENCE_MS = 1500;
+
 /** Window-wide shortcuts; `handle` gets the action name and returns true when it used it. */
-export function useShortcuts(handle: (action: string) => boolean) {
+export function useShortcuts(table: readonly Shortcut[], handle: (action: string) => boolean) {
+  let prior: { key: string; at: number } | null = null;
   const onKey = (e: KeyboardEvent) => {
     const target = e.target as HTMLElement | null;
     const inField = !!target && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
-    const action = matchShortcut({ key: e.key, ctrlKey: e.ctrlKey, metaKey: e.metaKey, altKey: e.altKey, shiftKey: e.shiftKey, inField }, isMac);
-    if (action && handle(action)) e.preventDefault();
+    const key = { key: e.key, ctrlKey: e.ctrlKey, metaKey: e.metaKey, altKey: e.altKey, shiftKey: e.shiftKey, inField };
+    const before = prior && e.timeStamp - prior.at < SEQUENCE_MS ? prior.key : null;
+    prior = null;
+    const action = matchShortcut(key, isMac, table, before);
+    if (action && handle(action)) {
+      e.preventDefault();
+      return;
+    }
+    if (!action && startsSequence(key, table)) prior = { key: e.key.toLowerCase(), at: e.timeStamp };
   };
   onMounted(() => window.addEventListener('keydown', onKey));
   onBeforeUnmount(() => window.removeEventListener('keydown', onKey));

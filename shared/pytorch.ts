@@ -254,7 +254,7 @@ class Parser {
         const key = (this.peek() as { text: string }).text;
         this.pos += 2;
         call.kwargs[key] = this.parseValue();
-      } else if (this.peek()?.kind === 'op' && (this.peek()!.text === '*' || this.peek()!.text === '**')) {
+      } else if (this.peekOp('*', '**')) {
         // Star-expansion at the start of an argument (`*layers`, `**kwargs`), not multiplication.
         throw new ApiError(
           'invalid_argument',

@@ -22,7 +22,7 @@ export interface RunRunner {
 export interface DatasetService {
   importPaths(
     paths: string[],
-    options: { name?: string; holdOut?: number; imageSize?: number; onProgress?: (p: EventPayload<'dataset.progress'>) => void },
+    options: { name?: string; holdOut?: number; imageSize?: number; uploadRoots?: readonly string[]; onProgress?: (p: EventPayload<'dataset.progress'>) => void },
   ): Promise<Dataset>;
   download(catalogId: string, options: { name?: string; onProgress?: (p: EventPayload<'dataset.progress'>) => void }): Promise<Dataset>;
   samples(id: string, perClass: number): Promise<string[][]>;

@@ -46,7 +46,7 @@ describe('importing uploaded loose files', () => {
       const res = await fetch(`${base}/api/upload`, {
         method: 'POST',
         headers: { authorization: `Bearer ${server.token}`, 'x-upload-session': session, 'x-upload-path': encodeURIComponent(path) },
-        body: bytes,
+        body: Buffer.from(bytes),
       });
       const body = (await res.json()) as { ok: boolean; value: { root: string } };
       expect(body.ok).toBe(true);

@@ -654,6 +654,9 @@ export function statsReport(detail: Pick<SweepDetail, 'stats' | 'analysisMetric'
       '',
       `Best configuration: ${bestCell.label}: ${pct(f.mean)}${f.ci95 ? `, 95% CI ${pct(f.ci95[0])} – ${pct(f.ci95[1])} over its ${f.n} seeds` : ` (${f.n} seed${f.n === 1 ? '' : 's'}: no CI)`} (compared at epoch ${stats.adaptive.comparedAtEpoch})`,
     );
+    if (bestCell.trials.pruned) {
+      parts.push(`  ${bestCell.trials.pruned} of its seeds ${bestCell.trials.pruned === 1 ? 'was' : 'were'} pruned: \`sweeplab sweep resume-trial <sweep> <trial>\` trains ${bestCell.trials.pruned === 1 ? 'it' : 'them'} to full length`);
+    }
   }
   for (const a of stats.anova[m]) {
     const slice = Object.entries(a.slice).map(([k, v]) => `${k} ${v}`).join(', ');

@@ -230,12 +230,14 @@ async function scale(work: string): Promise<void> {
   const rt = await createRuntime({ dataDir: join(work, 'scale-coordinator'), transport: 'browser', broker: redis.url, localSlots: 0 });
   try {
     const ds = await call<{ id: string }>(rt, 'datasets.import', { paths: [writeIdx(join(work, 'tiny'), 100, 20)] });
+    // The grid allows 200 learning rates: more trials take several clip norms.
+    const clips = Math.ceil(trials / 200);
     const lrs = Array.from({ length: trials }, (_, i) => Number((1e-4 * (1 + i)).toPrecision(6)));
     const spec: SweepSpecInput = {
       datasetId: ds.id,
       model: presetModel('shl'),
       base: { lr: lrs[0]!, epochs, batchSize: 32 },
-      axes: { lr: { values: lrs.slice(0, 200) }, clip: lrs.length > 200 ? [null, ...Array.from({ length: Math.ceil(trials / 200) - 1 }, (_, i) => i + 1)] : [null] },
+      axes: { lr: { values: lrs.slice(0, Math.ceil(trials / clips)) }, clip: [null, ...Array.from({ length: clips - 1 }, (_, i) => i + 1)] },
       repeats: 1,
     };
     const cpu0 = process.cpuUsage();

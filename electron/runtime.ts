@@ -20,6 +20,7 @@ import { GPU_BACKENDS, type BackendName, type BackendState } from '../shared/dom
 import { ApiError } from '../shared/errors';
 import { ClusterCoordinator } from './cluster/coordinator';
 import { ClusterWorker } from './cluster/worker';
+import { listWorkers } from './cluster/workers';
 import type { TrialExecutor } from './sweeps/scheduler';
 import { hostname } from 'node:os';
 
@@ -180,6 +181,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     datasets,
     runner,
     sweeps: scheduler,
+    cluster: cluster && options.broker ? { broker: cluster.brokerLabel, workers: () => listWorkers(options.broker!) } : null,
     checkModel: (model, dataset) => {
       describeModel(model, dataset.shape, dataset.numClasses);
     },

@@ -87,7 +87,8 @@ async function start(): Promise<void> {
       callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
     });
   }
-  runtime = await createRuntime({ dataDir: dataDirFromArgs(), transport: 'electron', fork: utilityForkTrainer() });
+  // SWEEPLAB_BROKER makes the app a cluster coordinator (its sweeps train on the broker's workers).
+  runtime = await createRuntime({ dataDir: dataDirFromArgs(), transport: 'electron', fork: utilityForkTrainer(), ...(process.env.SWEEPLAB_BROKER ? { broker: process.env.SWEEPLAB_BROKER } : {}) });
   bindIpc(ipcMain, runtime.service, runtime.events, () => window?.webContents ?? null, trustedSender);
   Menu.setApplicationMenu(buildMenu(() => window));
   notifyWhenSweepsEnd(runtime);

@@ -3,7 +3,7 @@ import type { SweepScheduler } from '../sweeps/scheduler';
 import type { EventBus } from './events';
 import type { Dataset, ModelSpec, Run } from '../../shared/domain';
 import type { AppInfo } from '../../shared/contract';
-import type { EventPayload } from '../../shared/contract';
+import type { EventPayload, WorkerStatus } from '../../shared/contract';
 
 /** Starts, cancels and resumes training runs (trainer processes); see electron/runs/executor.ts. */
 export interface RunRunner {
@@ -40,6 +40,8 @@ export interface ServiceContext {
   datasets: DatasetService | null;
   /** The sweep scheduler (electron/sweeps/scheduler.ts): owns every sweep's state changes. */
   sweeps: SweepScheduler | null;
+  /** The cluster this process coordinates (a broker given): its redacted URL and its workers. */
+  cluster?: { broker: string; workers(): Promise<WorkerStatus[]> } | null;
   /** Throws ApiError('invalid_argument') when the model cannot be built for the data set. */
   checkModel(model: ModelSpec, dataset: Dataset): void;
 }

@@ -40,6 +40,14 @@ export function createService(
     ...datasetHandlers(ctx),
     ...sweepHandlers(ctx),
     ...reportHandlers(ctx),
+    'cluster.workers': async () => {
+      if (!ctx.cluster) return { broker: null, workers: [], error: null };
+      try {
+        return { broker: ctx.cluster.broker, workers: await ctx.cluster.workers(), error: null };
+      } catch (error) {
+        return { broker: ctx.cluster.broker, workers: [], error: ApiError.from(error).message };
+      }
+    },
   };
   const dispatcher = createDispatcher(handlers, {
     onInternalError: (error) => console.error('[sweeplab] internal error:', error),

@@ -16,6 +16,7 @@ export const router = createRouter({
     { path: '/runs/:id', component: () => import('./views/RunView.vue'), props: true, meta: { title: 'Run' } },
     { path: '/sweeps', component: () => import('./views/SweepsView.vue'), meta: { title: 'Sweeps' } },
     { path: '/sweeps/:id', component: () => import('./views/SweepView.vue'), props: true, meta: { title: 'Sweep' } },
+    { path: '/workers', component: () => import('./views/WorkersView.vue'), meta: { title: 'Workers' } },
     { path: '/compare', component: () => import('./views/CompareView.vue'), meta: { title: 'Compare' } },
     { path: '/:pathMatch(.*)*', redirect: '/runs' },
   ],

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { BackendName, Id, ModelSpec, TrainConfig } from '../domain';
+import { Empty, method } from './common';
 
 /** A data set's content checksum (electron/datasets/storage.ts contentChecksum). */
 export const DatasetChecksum = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'a data set checksum (sha256:<64 hex>)');
@@ -43,3 +44,16 @@ export type WorkerInfo = z.infer<typeof WorkerInfo>;
 /** A worker as listed: its last report and whether it still heartbeats. */
 export const WorkerStatus = WorkerInfo.extend({ lost: z.boolean(), secondsSinceHeartbeat: z.number() });
 export type WorkerStatus = z.infer<typeof WorkerStatus>;
+
+/** The cluster as the app shows it: the broker (password redacted) and its workers; broker null: none. */
+export const ClusterWorkers = z.strictObject({
+  broker: z.string().nullable(),
+  workers: z.array(WorkerStatus),
+  /** Why the list could not be read (the broker is unreachable…); null when it was. */
+  error: z.string().nullable(),
+});
+export type ClusterWorkers = z.infer<typeof ClusterWorkers>;
+
+export const clusterMethods = {
+  'cluster.workers': method(Empty, ClusterWorkers),
+} as const;

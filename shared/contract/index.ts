@@ -10,14 +10,16 @@ import { runEvents, runMethods } from './runs';
 import { datasetEvents, datasetMethods } from './datasets';
 import { sweepEvents, sweepMethods } from './sweeps';
 import { reportEvents, reportMethods } from './reports';
+import { clusterMethods } from './cluster';
 
 export * from './app';
 export * from './runs';
 export * from './datasets';
 export * from './sweeps';
 export * from './reports';
+export * from './cluster';
 
-export const methods = { ...appMethods, ...runMethods, ...datasetMethods, ...sweepMethods, ...reportMethods } as const;
+export const methods = { ...appMethods, ...runMethods, ...datasetMethods, ...sweepMethods, ...reportMethods, ...clusterMethods } as const;
 export const events = { ...appEvents, ...runEvents, ...datasetEvents, ...sweepEvents, ...reportEvents } as const;
 
 

@@ -220,6 +220,48 @@ export const EpochMetrics = z.strictObject({
 export type EpochMetrics = z.infer<typeof EpochMetrics>;
 
 /**
+ * Per-step curves, downsampled. Each epoch's steps are cut into at most `stepPointsPerEpoch(epochs)`
+ * contiguous buckets of ceil(steps / budget) steps (the last may be shorter); a bucket keeps the mean
+ * and the max of the loss and of the pre-clip gradient norm, the fraction of its steps that were
+ * clipped and the smallest clip scale applied. Means weighted by `n` give back the epoch's own mean
+ * loss and norm; maxima keep spikes. A bucket of one step holds that step's exact values.
+ */
+export const MAX_STEP_POINTS_PER_EPOCH = 50;
+/** Budget of points per run: runs of more than 100 epochs keep fewer points per epoch (never under one). */
+export const MAX_STEP_POINTS_PER_RUN = 5000;
+
+/** How many points an epoch of a run of `epochs` epochs keeps: 50, fewer for long runs, at least 1. */
+export function stepPointsPerEpoch(epochs: number): number {
+  return Math.max(1, Math.min(MAX_STEP_POINTS_PER_EPOCH, Math.floor(MAX_STEP_POINTS_PER_RUN / Math.max(1, epochs))));
+}
+
+export const StepPoint = z.strictObject({
+  /** The bucket's last step, counted from 1 within the epoch. */
+  step: z.number().int().min(1),
+  /** Steps in the bucket. */
+  n: z.number().int().min(1),
+  /** Training loss of the bucket's minibatches: mean and max. */
+  loss: z.number(),
+  lossMax: z.number(),
+  /** Pre-clip global gradient norm: mean and max. */
+  gradNorm: z.number().min(0),
+  gradNormMax: z.number().min(0),
+  /** Fraction of the bucket's steps whose norm exceeded clipNorm (for one step: the clipped flag). */
+  clipped: z.number().min(0).max(1),
+  /** Smallest clip_grad_norm_ factor applied in the bucket (1: not clipped). */
+  clipScale: z.number().min(0).max(1),
+});
+export type StepPoint = z.infer<typeof StepPoint>;
+
+export const EpochSteps = z.strictObject({
+  epoch: z.number().int().min(1),
+  /** Training steps the epoch took (the points cover them all). */
+  steps: z.number().int().min(0),
+  points: z.array(StepPoint).max(MAX_STEP_POINTS_PER_EPOCH),
+});
+export type EpochSteps = z.infer<typeof EpochSteps>;
+
+/**
  * 'pruned': stopped early by the sweep's early-termination rule (ASHA, median, Hyperband): an
  * outcome, not an error; its `pruned` field says at which epoch and why. It can be resumed to full
  * length by hand (sweeps.resumeTrial).

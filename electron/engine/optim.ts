@@ -253,7 +253,11 @@ export class Optimizer {
     list[i] = tf.keep(t);
   }
 
+  /** Ops path: told each step's pre-clip norm while it is still on the device (per-step curves keep it). */
+  onDeviceNorm: ((norm: tf.Tensor) => void) | null = null;
+
   private accumulate(norm: tf.Scalar): void {
+    this.onDeviceNorm?.(norm);
     const clipped = this.config.clipNorm === null ? tf.scalar(0) : tf.cast(tf.greater(norm, this.config.clipNorm), 'float32');
     const prev = this.acc;
     this.acc = {

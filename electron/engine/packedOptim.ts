@@ -185,7 +185,11 @@ export class PackedOptimizer {
     list[i] = tf.keep(t);
   }
 
+  /** Ops path: told each step's pre-clip norms ([K]) while still on the device (per-step curves keep them). */
+  onDeviceNorm: ((norms: tf.Tensor) => void) | null = null;
+
   private accumulate(norm: tf.Tensor, clipVec: tf.Tensor, clipOn: tf.Tensor): void {
+    this.onDeviceNorm?.(norm);
     const clipped = tf.mul(tf.cast(tf.greater(norm, clipVec), 'float32'), clipOn);
     const prev = this.acc;
     this.acc = {

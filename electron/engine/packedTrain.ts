@@ -12,7 +12,7 @@
  * epochs cannot share steps; they are trained as consecutive packs, one per start epoch.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendName, EpochMetrics, ModelSpec, TrainConfig } from '../../shared/domain';
+import type { BackendName, EpochMetrics, EpochSteps, ModelSpec, TrainConfig } from '../../shared/domain';
 import { ApiError } from '../../shared/errors';
 import { packKey } from '../../shared/packing';
 import { directMemory, initBackend } from './backend';
@@ -23,6 +23,7 @@ import { makeUploader } from './model';
 import { initialValues, PackedNetwork, type MemberValues } from './packedModel';
 import { PackedOptimizer } from './packedOptim';
 import { Rng, Streams } from './rng';
+import { DeviceSteps, StepRecorder } from './steps';
 import { crossEntropyHost, deviceLine, runFingerprint, type EpochTiming, type TrainResult, type TrainStatus } from './train';
 import { compileMilliseconds, settleGpu, throwIfGpuFault } from './webgpu';
 import type { OptimizerState } from './optim';
@@ -30,7 +31,8 @@ import type { OptimizerState } from './optim';
 /** One trial's own hooks (the solo TrainHooks that concern a single trial). */
 export interface MemberHooks {
   onStarted?(info: { backend: BackendName; device: string | null; startEpoch: number; totalParams: number; fused: boolean; history: EpochMetrics[] }): void;
-  onEpoch?(metrics: EpochMetrics, timing: EpochTiming): void | Promise<void>;
+  /** `steps`: the epoch's per-step curve of this trial (steps.ts). */
+  onEpoch?(metrics: EpochMetrics, timing: EpochTiming, steps: EpochSteps): void | Promise<void>;
   onLog?(level: 'info' | 'warn', message: string): void;
   /** Checked after every step and epoch; true ends this trial as 'cancelled', the others go on. */
   shouldStop?(): boolean;
@@ -77,6 +79,8 @@ interface Slot {
   normSum: number;
   normMax: number;
   clipped: number;
+  /** This epoch's per-step loss and norm. */
+  recorder: StepRecorder;
   warnedSingle: boolean;
 }
 
@@ -159,6 +163,7 @@ async function trainGroup(options: PackedTrainOptions, indices: number[], starts
       normSum: 0,
       normMax: 0,
       clipped: 0,
+      recorder: new StepRecorder(config.clipNorm, config.epochs),
       warnedSingle: false,
     };
   });
@@ -168,11 +173,17 @@ async function trainGroup(options: PackedTrainOptions, indices: number[], starts
   let optimizer: PackedOptimizer | null = null;
   let live = slots.slice();
   let deviceLoss: tf.Tensor | null = null;
+  // Ops path: each step's [K] losses and norms stay on the device until the epoch ends, with the
+  // members that were in the pack at that step (members can leave mid-epoch).
+  const stepLosses = new DeviceSteps();
+  const stepNorms = new DeviceSteps();
+  let stepMembers: Slot[][] = [];
 
   try {
     net = new PackedNetwork(model, data.shape, numClasses, await Promise.all(values), mem);
     checkShapes(net, starts, indices);
     optimizer = new PackedOptimizer(slots.map((s) => s.config), net, mem, optStates);
+    if (!mem) optimizer.onDeviceNorm = (norms) => stepNorms.add(norms);
     for (const s of slots) {
       if (s.startEpoch > 0) s.hooks.onLog?.('info', `resumed from the checkpoint of epoch ${s.startEpoch}`);
       s.hooks.onStarted?.({ backend, device: deviceLine(backend), startEpoch: s.startEpoch, totalParams: net.totalParams, fused: mem !== null, history: s.history.slice() });
@@ -215,7 +226,9 @@ async function trainGroup(options: PackedTrainOptions, indices: number[], starts
         s.normSum = 0;
         s.normMax = 0;
         s.clipped = 0;
+        s.recorder.reset();
       }
+      stepMembers = [];
       deviceLoss = mem ? null : tf.keep(tf.zeros([live.length]));
       let steps = 0;
 
@@ -235,6 +248,7 @@ async function trainGroup(options: PackedTrainOptions, indices: number[], starts
         const xBuf = upload('x', K * n * features);
         const labels = live.map(() => new Int32Array(n));
         live.forEach((s, k) => fillBatch(data.train, features, s.order, start, end, xBuf.subarray(k * n * features, (k + 1) * n * features), labels[k]!));
+        const stepLoss = new Array<number>(K).fill(0);
         const norms = tidyValue(() => {
           const x = tf.tensor3d(xBuf, [K, n, features]);
           const logits = net!.forward(x, { training: true, dropoutRngs: live.map((s) => s.dropoutRng) });
@@ -244,7 +258,8 @@ async function trainGroup(options: PackedTrainOptions, indices: number[], starts
             const lv = mem.f32(logits);
             live.forEach((s, k) => {
               const o = k * n * numClasses;
-              s.hostLoss += crossEntropyHost(lv.subarray(o, o + n * numClasses), labels[k]!, n, numClasses, d.subarray(o, o + n * numClasses));
+              stepLoss[k] = crossEntropyHost(lv.subarray(o, o + n * numClasses), labels[k]!, n, numClasses, d.subarray(o, o + n * numClasses));
+              s.hostLoss += stepLoss[k]!;
             });
             dLogits = tf.tensor3d(d, [K, n, numClasses]);
           } else {
@@ -254,6 +269,8 @@ async function trainGroup(options: PackedTrainOptions, indices: number[], starts
             const next = tf.keep(tf.add(deviceLoss!, ce.loss));
             deviceLoss!.dispose();
             deviceLoss = next;
+            stepLosses.add(ce.loss);
+            stepMembers.push(live.slice());
             dLogits = ce.dLogits;
           }
           return optimizer!.apply(net!.backward(dLogits));
@@ -270,6 +287,7 @@ async function trainGroup(options: PackedTrainOptions, indices: number[], starts
             s.normSum += norm;
             if (norm > s.normMax) s.normMax = norm;
             if (s.config.clipNorm !== null && norm > s.config.clipNorm) s.clipped += 1;
+            s.recorder.push(stepLoss[k]!, norm);
           });
         }
         options.hooks?.onStep?.(epoch, steps);
@@ -289,6 +307,16 @@ async function trainGroup(options: PackedTrainOptions, indices: number[], starts
       deviceLoss?.dispose();
       deviceLoss = null;
       const deviceStats = await optimizer.takeDeviceNormStats();
+      if (!mem) {
+        const [losses, norms] = [await stepLosses.read(), await stepNorms.read()];
+        let offset = 0;
+        for (const members of stepMembers) {
+          members.forEach((s, k) => s.recorder.push(losses[offset + k]!, norms[offset + k]!));
+          offset += members.length;
+        }
+        stepMembers = [];
+      }
+      const curves = new Map<Slot, EpochSteps>(live.map((s) => [s, s.recorder.take(epoch)]));
       const nonFinite = await firstNonFinite(net);
       const ending = new Map<Slot, { status: TrainStatus; error: string | null }>();
       const meanLoss = new Map<Slot, number>();
@@ -354,7 +382,7 @@ async function trainGroup(options: PackedTrainOptions, indices: number[], starts
         evalSeconds: Math.max(0, (t2 - t1) / 1000 - compileEval),
         compileSeconds: compileTrain + compileEval,
       };
-      for (const s of done) await s.hooks.onEpoch?.(metricsOf.get(s)!, timing);
+      for (const s of done) await s.hooks.onEpoch?.(metricsOf.get(s)!, timing, curves.get(s)!);
       if (done.some((s) => s.checkpointDir)) {
         const memberValues = await net.memberValues();
         const states = await optimizer.exportStates();
@@ -389,6 +417,8 @@ async function trainGroup(options: PackedTrainOptions, indices: number[], starts
     }
     return indices.map((m) => results.get(m)!);
   } finally {
+    stepLosses.dispose();
+    stepNorms.dispose();
     deviceLoss?.dispose();
     optimizer?.dispose();
     net?.dispose();

@@ -12,7 +12,7 @@
  * from Rng streams whose state is checkpointed with the weights after every epoch.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendName, EpochMetrics, ModelSpec, TestResult, TrainConfig } from '../../shared/domain';
+import type { BackendName, EpochMetrics, EpochSteps as StepCurve, ModelSpec, TestResult, TrainConfig } from '../../shared/domain';
 import { ApiError } from '../../shared/errors';
 import { directMemory, initBackend } from './backend';
 import { readCheckpoint, writeCheckpoint, type CheckpointData } from './checkpoint';
@@ -21,6 +21,7 @@ import { crossEntropy, evalLossAndCorrect, makeUploader, Network } from './model
 import { Optimizer } from './optim';
 import { Rng, Streams } from './rng';
 import { chanceAccuracy, explosion } from './divergence';
+import { DeviceSteps, StepRecorder } from './steps';
 import { adapterLine, compileMilliseconds, currentAdapter, settleGpu, throwIfGpuFault } from './webgpu';
 
 export interface EpochTiming {
@@ -35,8 +36,8 @@ export interface TrainHooks {
   /** `history`: the metrics of the epochs already done (from the checkpoint when resuming). */
   /** `device`: the GPU adapter (webgpu), one line; null on other backends. */
   onStarted?(info: { backend: BackendName; device: string | null; startEpoch: number; totalParams: number; fused: boolean; history: EpochMetrics[] }): void;
-  /** After each finished epoch, before its checkpoint is written. */
-  onEpoch?(metrics: EpochMetrics, timing: EpochTiming): void | Promise<void>;
+  /** After each finished epoch, before its checkpoint is written; `steps`: its per-step curve (steps.ts). */
+  onEpoch?(metrics: EpochMetrics, timing: EpochTiming, steps: StepCurve): void | Promise<void>;
   onLog?(level: 'info' | 'warn', message: string): void;
   /** Checked after every batch and every epoch; true ends the run as 'cancelled'. */
   shouldStop?(): boolean;
@@ -110,6 +111,10 @@ interface Session {
   hasBatchNorm: boolean;
   upload: ReturnType<typeof makeUploader>;
   lastYield: number;
+  /** Per-step loss and norm of the current epoch; on the ops path they wait on the device until it ends. */
+  recorder: StepRecorder;
+  deviceLosses: DeviceSteps;
+  deviceNorms: DeviceSteps;
 }
 
 /** What the steps of one epoch add up to. */
@@ -164,7 +169,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     hasBatchNorm: model.layers.some((l) => l.type === 'batchnorm1d'),
     upload: makeUploader(),
     lastYield: now(),
+    recorder: new StepRecorder(config.clipNorm, config.epochs),
+    deviceLosses: new DeviceSteps(),
+    deviceNorms: new DeviceSteps(),
   };
+  if (!mem) optimizer.onDeviceNorm = (norm) => s.deviceNorms.add(norm);
   const epochs: EpochMetrics[] = [];
   let startEpoch = 0;
   const finish = (status: TrainStatus, error: string | null, test: TestResult | null = null): TrainResult => {
@@ -187,6 +196,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       await settleGpu();
       throwIfGpuFault();
       const deviceStats = await optimizer.takeDeviceNormStats();
+      const stepCurve = await takeStepCurve(s, epoch);
       if (deviceStats) {
         steps.normSum = deviceStats.sum;
         steps.normMax = deviceStats.max;
@@ -220,11 +230,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       };
       epochs.push(metrics);
       history.push(metrics);
-      await hooks.onEpoch?.(metrics, {
-        trainSeconds: Math.max(0, (t1 - t0) / 1000 - compileTrain),
-        evalSeconds: Math.max(0, (t2 - t1) / 1000 - compileEval),
-        compileSeconds: compileTrain + compileEval,
-      });
+      await hooks.onEpoch?.(
+        metrics,
+        {
+          trainSeconds: Math.max(0, (t1 - t0) / 1000 - compileTrain),
+          evalSeconds: Math.max(0, (t2 - t1) / 1000 - compileEval),
+          compileSeconds: compileTrain + compileEval,
+        },
+        stepCurve,
+      );
       // A finite explosion: the epoch is kept (its curve shows the blow-up), the run stops here.
       const exploded = explosion(epoch, history.map((h) => h.loss), data.numClasses, metrics.valAcc, chance);
       if (exploded) return finish('diverged', exploded);
@@ -238,6 +252,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     if (test) log('info', `test split (measured once, after the last epoch): accuracy ${test.acc.toFixed(4)}, loss ${test.loss.toFixed(4)}`);
     return finish('completed', null, test);
   } finally {
+    s.deviceLosses.dispose();
+    s.deviceNorms.dispose();
     optimizer.dispose();
     net.dispose();
   }
@@ -270,6 +286,7 @@ async function trainSteps(s: Session, epoch: number, firstOfCall: boolean): Prom
   s.shuffleRng.shuffle(order);
   let lossSum = tf.keep(tf.scalar(0));
   let hostLoss = 0;
+  s.recorder.reset();
   const out: EpochSteps = { meanLoss: 0, steps: 0, normSum: 0, normMax: 0, clipped: 0, diverged: null, stopped: false };
 
   for (let start = 0; start < order.length; start += batchSize) {
@@ -289,6 +306,7 @@ async function trainSteps(s: Session, epoch: number, firstOfCall: boolean): Prom
       for (let r = 0; r < n; r++) oneHot[r * numClasses + labels[r]!] = 1;
     }
 
+    let stepLoss = 0;
     const norm = tidyValue(() => {
       const x = tf.tensor2d(xBuf, [n, features]);
       const logits = net.forward(x, { training: true, dropoutRng: s.dropoutRng });
@@ -296,13 +314,15 @@ async function trainSteps(s: Session, epoch: number, firstOfCall: boolean): Prom
       if (mem) {
         // In-process memory: the loss on a few hundred logits is cheaper in JS than ~15 kernels.
         const d = upload('dlogits', n * numClasses);
-        hostLoss += crossEntropyHost(mem.f32(logits), labels, n, numClasses, d);
+        stepLoss = crossEntropyHost(mem.f32(logits), labels, n, numClasses, d);
+        hostLoss += stepLoss;
         dLogits = tf.tensor2d(d, [n, numClasses]);
       } else {
         const ce = crossEntropy(logits, tf.tensor2d(oneHot, [n, numClasses]), tf.tensor1d(labels, 'int32'));
         const nextLoss = tf.keep(tf.add(lossSum, ce.loss));
         lossSum.dispose();
         lossSum = nextLoss as tf.Scalar;
+        s.deviceLosses.add(ce.loss);
         dLogits = ce.dLogits;
       }
       const grads = net.backward(dLogits);
@@ -317,6 +337,7 @@ async function trainSteps(s: Session, epoch: number, firstOfCall: boolean): Prom
       out.normSum += norm;
       if (norm > out.normMax) out.normMax = norm;
       if (config.clipNorm !== null && norm > config.clipNorm) out.clipped += 1;
+      s.recorder.push(stepLoss, norm);
     }
     hooks.onStep?.(epoch, out.steps);
     throwIfGpuFault();
@@ -333,6 +354,15 @@ async function trainSteps(s: Session, epoch: number, firstOfCall: boolean): Prom
   out.meanLoss = ((await lossSum.data())[0]! + hostLoss) / Math.max(out.steps, 1);
   lossSum.dispose();
   return out;
+}
+
+/** The epoch's per-step curve: host values as recorded, device ones read now in one download. */
+async function takeStepCurve(s: Session, epoch: number): Promise<StepCurve> {
+  if (!s.mem) {
+    const [losses, norms] = [await s.deviceLosses.read(), await s.deviceNorms.read()];
+    for (let i = 0; i < Math.min(losses.length, norms.length); i++) s.recorder.push(losses[i]!, norms[i]!);
+  }
+  return s.recorder.take(epoch);
 }
 
 /** Why the epoch's training left the run unusable (a non-finite loss, norm, parameter or buffer), or null. */

@@ -4,7 +4,7 @@
  * receive: a trainer is a separate program, so nothing it sends is trusted blindly.
  */
 import { z } from 'zod';
-import { BackendName, BackendState, EpochMetrics, Id, ModelSpec, TestResult, TrainConfig } from '../../shared/domain';
+import { BackendName, BackendState, EpochMetrics, EpochSteps, Id, ModelSpec, TestResult, TrainConfig } from '../../shared/domain';
 import { ErrorShape } from '../../shared/errors';
 import { MAX_PACK } from '../../shared/packing';
 
@@ -69,6 +69,8 @@ export const FromTrainerMessages = {
       /** WebGPU shader compilation during the epoch, left out of the two above and of metrics.seconds. */
       compileSeconds: z.number().min(0).default(0),
     }),
+    /** The epoch's per-step curve, downsampled (shared/domain.ts); absent from older trainers. */
+    steps: EpochSteps.optional(),
   },
   log: { ...member, level: z.enum(['info', 'warn']), message: z.string() },
   finished: {

@@ -34,7 +34,7 @@ export async function runTrial(trialInput: TrialInput, io: TrialIo): Promise<voi
     hooks: {
       onStarted: (info) =>
         io.send({ type: 'started', backend: info.backend, device: info.device, startEpoch: info.startEpoch, totalParams: info.totalParams, history: info.history }),
-      onEpoch: (metrics, timing) => io.send({ type: 'epoch', metrics, timing }),
+      onEpoch: (metrics, timing, steps) => io.send({ type: 'epoch', metrics, timing, steps }),
       onLog: (level, message) => io.send({ type: 'log', level, message }),
       shouldStop: io.shouldStop,
       onStep: io.onStep,
@@ -81,7 +81,7 @@ export async function runPack(trialInputs: TrialInput[], io: PackIo): Promise<vo
       hooks: {
         onStarted: (info) =>
           io.send({ type: 'started', runId: t.runId, backend: info.backend, device: info.device, startEpoch: info.startEpoch, totalParams: info.totalParams, history: info.history }),
-        onEpoch: (metrics, timing) => io.send({ type: 'epoch', runId: t.runId, metrics, timing }),
+        onEpoch: (metrics, timing, steps) => io.send({ type: 'epoch', runId: t.runId, metrics, timing, steps }),
         onLog: (level, message) => io.send({ type: 'log', runId: t.runId, level, message }),
         shouldStop: () => io.shouldStop(t.runId),
         onFinished: (result) => io.send({ type: 'finished', runId: t.runId, status: result.status, error: result.error, test: null, maxRssBytes: maxRssBytes() }),

@@ -40,8 +40,10 @@ export function registerRuns(program: Command, ctx: CliContext): void {
     .action(async (id: string) => {
       const run = await ctx.call('runs.get', { id });
       const epochs = await ctx.call('runs.epochs', { id });
+      const steps = await ctx.call('runs.steps', { id });
       if (ctx.options.json) {
-        process.stdout.write(`${JSON.stringify({ ...run, epochs })}\n`);
+        // steps: the per-step curves, downsampled per epoch (shared/domain.ts EpochSteps).
+        process.stdout.write(`${JSON.stringify({ ...run, epochs, steps })}\n`);
         return;
       }
       const c = run.config;
@@ -62,6 +64,8 @@ export function registerRuns(program: Command, ctx: CliContext): void {
             epochs.map((e) => [e.epoch, e.loss.toFixed(4), pct(e.trainAcc), pct(e.valAcc), e.valLoss.toFixed(4), e.seconds.toFixed(1), e.gradNormMean.toFixed(3), pct(e.clippedFraction)]),
           ),
         );
+        const points = steps.reduce((n, e) => n + e.points.length, 0);
+        if (points) lines.push('', `per-step curves: ${points} points over ${steps.length} epochs (loss, gradient norm, clipping; --json prints them as steps)`);
       } else lines.push('No epochs yet.');
       process.stdout.write(`${lines.join('\n')}\n`);
     });

@@ -229,7 +229,7 @@ export class RunExecutor implements TrialExecutor {
           break;
         }
         if (message.metrics.epoch <= run.epochsDone) break;
-        store.runs.addEpoch(runId, message.metrics);
+        store.runs.addEpoch(runId, message.metrics, message.steps);
         if (message.timing.compileSeconds > 0) {
           const compileSeconds = (run.compileSeconds ?? 0) + message.timing.compileSeconds;
           this.update(runId, { compileSeconds });
@@ -239,7 +239,7 @@ export class RunExecutor implements TrialExecutor {
             message: `GPU shader compilation: ${message.timing.compileSeconds.toFixed(1)} s in epoch ${message.metrics.epoch} (not counted in its seconds)`,
           });
         }
-        events.emit('run.epoch', { runId, metrics: message.metrics });
+        events.emit('run.epoch', { runId, metrics: message.metrics, ...(message.steps ? { steps: message.steps } : {}) });
         events.emit('run.updated', store.runs.get(runId)!);
         break;
       }

@@ -15,6 +15,7 @@ export function runHandlers(ctx: ServiceContext): Pick<
   | 'runs.list'
   | 'runs.get'
   | 'runs.epochs'
+  | 'runs.steps'
   | 'runs.epochsMany'
   | 'runs.tags'
   | 'runs.create'
@@ -29,6 +30,10 @@ export function runHandlers(ctx: ServiceContext): Pick<
     'runs.epochs': ({ id }) => {
       mustGet(ctx, id);
       return ctx.store.runs.epochs(id);
+    },
+    'runs.steps': ({ id }) => {
+      mustGet(ctx, id);
+      return ctx.store.runs.steps(id);
     },
     'runs.epochsMany': ({ ids }) => ctx.store.runs.epochsMany(ids),
     'runs.tags': () => ctx.store.runs.tags(),

@@ -119,6 +119,17 @@ export const migrations: readonly string[] = [
   `
   ALTER TABLE runs ADD COLUMN worker TEXT;
   `,
+  // 10: per-step curves, one row per epoch (at most 50 downsampled points, shared/domain.ts
+  // EpochSteps) apart from the epochs table, so lists and epoch curves never read them.
+  `
+  CREATE TABLE epoch_steps (
+    run_id      TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    epoch       INTEGER NOT NULL,
+    steps       INTEGER NOT NULL,
+    points_json TEXT NOT NULL,
+    PRIMARY KEY (run_id, epoch)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

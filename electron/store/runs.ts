@@ -1,6 +1,6 @@
 import type { Db } from './db';
 import { isPidAlive, newId, nowIso } from './ids';
-import { EpochMetrics, ModelSpec, Run, RunStatus, TrainConfig } from '../../shared/domain';
+import { EpochMetrics, EpochSteps, ModelSpec, Run, RunStatus, StepPoint, TrainConfig } from '../../shared/domain';
 import type { RunFilter } from '../../shared/contract';
 import { RunFilter as RunFilterSchema } from '../../shared/contract';
 
@@ -142,6 +142,12 @@ export function runsRepository(db: Db) {
     WHERE id = @id`);
   const epochsOf = db.prepare<[string], EpochRow>('SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch');
   const deleteEpochsAfter = db.prepare('DELETE FROM epochs WHERE run_id = ? AND epoch > ?');
+  // Replacing, not inserting: an epoch trained again after a resume keeps one curve.
+  const upsertSteps = db.prepare('INSERT OR REPLACE INTO epoch_steps (run_id, epoch, steps, points_json) VALUES (?, ?, ?, ?)');
+  const stepsOf = db.prepare<[string], { epoch: number; steps: number; points_json: string }>(
+    'SELECT epoch, steps, points_json FROM epoch_steps WHERE run_id = ? ORDER BY epoch',
+  );
+  const deleteStepsAfter = db.prepare('DELETE FROM epoch_steps WHERE run_id = ? AND epoch > ?');
   const deleteRow = db.prepare('DELETE FROM runs WHERE id = ?');
   const runExists = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM runs WHERE id = ?');
   const insertRecordedRow = db.prepare(
@@ -352,7 +358,7 @@ export function runsRepository(db: Db) {
     },
 
     /** Stores one epoch and refreshes the run's summary in one transaction. A second insert of the same epoch throws. */
-    addEpoch: db.transaction((runId: string, m: EpochMetrics): void => {
+    addEpoch: db.transaction((runId: string, m: EpochMetrics, steps?: EpochSteps): void => {
       insertEpoch.run({
         run_id: runId,
         epoch: m.epoch,
@@ -365,8 +371,14 @@ export function runsRepository(db: Db) {
         grad_norm_max: m.gradNormMax,
         clipped_fraction: m.clippedFraction,
       });
+      if (steps && steps.epoch === m.epoch) upsertSteps.run(runId, m.epoch, steps.steps, JSON.stringify(steps.points.map(compactPoint)));
       refreshSummary.run({ id: runId });
     }),
+
+    /** The per-step curves of a run, epoch by epoch (epochs stored without one are left out). */
+    steps(runId: string): EpochSteps[] {
+      return stepsOf.all(runId).map((row) => ({ epoch: row.epoch, steps: row.steps, points: (JSON.parse(row.points_json) as unknown[]).map(expandPoint) }));
+    },
 
     epochs(runId: string): EpochMetrics[] {
       return epochsOf.all(runId).map(toEpoch);
@@ -402,6 +414,7 @@ export function runsRepository(db: Db) {
     /** Drops epochs after `epoch` (a resume from an older checkpoint) so no epoch is stored twice. */
     truncateEpochs: db.transaction((runId: string, epoch: number): void => {
       deleteEpochsAfter.run(runId, epoch);
+      deleteStepsAfter.run(runId, epoch);
       refreshSummary.run({ id: runId });
     }),
 
@@ -448,4 +461,19 @@ function defaultRunName(input: NewRun): string {
   const model = input.model.preset ?? 'custom';
   const clip = input.config.clipNorm === null ? 'noclip' : `clip ${input.config.clipNorm}`;
   return `${model} ${input.config.optimizer} lr ${input.config.lr} ${clip} s${input.config.seed}`;
+}
+
+/**
+ * A step point as stored: an array in StepPoint's key order, numbers at float32 precision (what the
+ * engine computes in), about half the bytes of the keyed object.
+ */
+const POINT_KEYS = ['step', 'n', 'loss', 'lossMax', 'gradNorm', 'gradNormMax', 'clipped', 'clipScale'] as const;
+
+function compactPoint(p: StepPoint): number[] {
+  return POINT_KEYS.map((k) => (Number.isInteger(p[k]) ? p[k] : Number(p[k].toPrecision(7))));
+}
+
+function expandPoint(row: unknown): StepPoint {
+  const values = row as number[];
+  return StepPoint.parse(Object.fromEntries(POINT_KEYS.map((k, i) => [k, values[i]])));
 }

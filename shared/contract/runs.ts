@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EpochMetrics, Id, ModelSpec, PresetName, Run, RunStatus, TrainConfig } from '../domain';
+import { EpochMetrics, EpochSteps, Id, ModelSpec, PresetName, Run, RunStatus, TrainConfig } from '../domain';
 import { ById, Empty, Ok, Page, method } from './common';
 import { neutraliseBidi } from '../text';
 
@@ -54,6 +54,8 @@ export const runMethods = {
   'runs.list': method(RunFilter, z.strictObject({ items: z.array(Run), total: z.number().int() })),
   'runs.get': method(ById, Run),
   'runs.epochs': method(ById, z.array(EpochMetrics)),
+  /** Per-step curves (downsampled, one entry per epoch that has one); never part of lists. */
+  'runs.steps': method(ById, z.array(EpochSteps)),
   'runs.create': method(CreateRun, Run),
   'runs.update': method(UpdateRun, Run),
   'runs.cancel': method(ById, Run),
@@ -73,6 +75,6 @@ export const runEvents = {
   'run.updated': Run,
   'run.deleted': ById,
   /** A run finished an epoch; sent as soon as the epoch is stored. */
-  'run.epoch': z.strictObject({ runId: Id, metrics: EpochMetrics }),
+  'run.epoch': z.strictObject({ runId: Id, metrics: EpochMetrics, steps: EpochSteps.optional() }),
   'run.log': z.strictObject({ runId: Id, level: z.enum(['info', 'warn', 'error']), message: z.string() }),
 } as const;

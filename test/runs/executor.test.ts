@@ -50,7 +50,11 @@ describe('run executor', () => {
 
   it('trains a run, storing and announcing each epoch as it ends', async () => {
     const seen: number[] = [];
-    const off = t.runtime.events.on('run.epoch', ({ metrics }) => seen.push(metrics.epoch));
+    const announcedSteps: number[] = [];
+    const off = t.runtime.events.on('run.epoch', ({ metrics, steps }) => {
+      seen.push(metrics.epoch);
+      if (steps) announcedSteps.push(steps.epoch);
+    });
     const run = await t.call('runs.create', { datasetId: dataset.id, model: model(), config: config(3), name: 'straight' });
     const done = await waitForStatus(run.id, ['completed', 'failed']);
     off();
@@ -64,6 +68,16 @@ describe('run executor', () => {
     expect(done.bestValAcc).toBe(Math.max(...epochs.map((e) => e.valAcc)));
     expect(epochs[2]!.valAcc).toBeGreaterThan(0.8);
     expect(existsSync(join(t.dataDir, 'checkpoints', run.id, 'checkpoint.bin'))).toBe(true);
+    // Per-step curves come with each epoch from the trainer, are announced and stored bounded.
+    expect(announcedSteps).toEqual([1, 2, 3]);
+    const steps = await t.call('runs.steps', { id: run.id });
+    expect(steps.map((s) => s.epoch)).toEqual([1, 2, 3]);
+    for (const [i, s] of steps.entries()) {
+      expect(s.points.length).toBeGreaterThan(0);
+      expect(s.points.length).toBeLessThanOrEqual(50);
+      expect(s.points.reduce((n, p) => n + p.n, 0)).toBe(s.steps);
+      expect(s.points.reduce((sum, p) => sum + p.loss * p.n, 0) / s.steps).toBeCloseTo(epochs[i]!.loss, 5);
+    }
   });
 
   it('cancels a run, resumes it from its checkpoint, and ends with the metrics of an uninterrupted run', async () => {
@@ -89,6 +103,10 @@ describe('run executor', () => {
     const finished = await waitForStatus(run.id, ['completed', 'failed']);
     expect(finished.status).toBe('completed');
     expect(t.runtime.store.runs.epochs(run.id).map(strip)).toEqual(expected);
+    // One curve per epoch after the resume, the same as the uninterrupted run's.
+    const steps = t.runtime.store.runs.steps(run.id);
+    expect(steps.map((s) => s.epoch)).toEqual([1, 2, 3, 4]);
+    expect(steps).toEqual(t.runtime.store.runs.steps(reference.id));
   });
 
   it('pausing a sweep writes its running trials interrupted once: never cancelled first', async () => {
@@ -171,6 +189,7 @@ describe('run executor', () => {
       });
       expect(done.status).toBe('completed');
       expect(second.store.runs.epochs(id).map((e) => e.epoch)).toEqual([1, 2, 3, 4]);
+      expect(second.store.runs.steps(id).map((s) => s.epoch)).toEqual([1, 2, 3, 4]);
     } finally {
       await second.close();
     }

@@ -35,7 +35,7 @@ describe('store', () => {
     expect(rawDatabase(store).pragma('journal_mode', { simple: true })).toBe('wal');
     expect(rawDatabase(store).pragma('foreign_keys', { simple: true })).toBe(1);
     const tables = rawDatabase(store).prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-    expect(tables).toEqual(['datasets', 'epochs', 'runs', 'sweeps']);
+    expect(tables).toEqual(['datasets', 'epoch_steps', 'epochs', 'runs', 'sweeps']);
   });
 
   it('round-trips a data set, finds it by checksum, renames it', () => {
@@ -67,11 +67,43 @@ describe('store', () => {
     store.runs.truncateEpochs(run.id, 1);
     expect(store.runs.get(run.id)).toMatchObject({ epochsDone: 1, bestValAcc: 0.8, bestEpoch: 1 });
 
+    // Per-step curves ride along with their epoch, are dropped with it, and never stored twice.
+    const curve = (n: number, loss: number) => ({
+      epoch: n,
+      steps: 2,
+      points: [
+        { step: 1, n: 1, loss, lossMax: loss, gradNorm: 1.5, gradNormMax: 1.5, clipped: 1, clipScale: 1 / 1.5 },
+        { step: 2, n: 1, loss: loss / 2, lossMax: loss / 2, gradNorm: 0.5, gradNormMax: 0.5, clipped: 0, clipScale: 1 },
+      ],
+    });
+    store.runs.addEpoch(run.id, epoch(2, 0.9), curve(2, 2.25));
+    store.runs.addEpoch(run.id, epoch(3, 0.9), curve(3, 1.5));
+    expect(() => store.runs.addEpoch(run.id, epoch(3, 0.9), curve(3, 9))).toThrow(/UNIQUE|PRIMARY/);
+    const stored = store.runs.steps(run.id);
+    expect(stored.map((s) => s.epoch)).toEqual([2, 3]);
+    expect(stored[1]!.points[0]!.loss).toBe(1.5);
+    expect(stored[0]!.points[0]!.clipScale).toBeCloseTo(1 / 1.5, 6);
+    store.runs.truncateEpochs(run.id, 2);
+    store.runs.addEpoch(run.id, epoch(3, 0.8), curve(3, 1.25));
+    expect(store.runs.steps(run.id).map((s) => [s.epoch, s.points[0]!.loss])).toEqual([
+      [2, 2.25],
+      [3, 1.25],
+    ]);
+    // Lists never carry them.
+    expect(JSON.stringify(store.runs.list({}))).not.toContain('gradNormMax":1.5');
+    store.runs.truncateEpochs(run.id, 1);
+
     const updated = store.runs.update(run.id, { starred: true, tags: ['baseline'], notes: 'first try', status: 'completed' });
     expect(updated).toMatchObject({ starred: true, tags: ['baseline'], notes: 'first try', status: 'completed' });
   });
 
   it('persists across reopen and cascades epochs on run delete', () => {
+    const ds0 = datasetRecord();
+    store.datasets.insert(ds0);
+    const other = store.runs.create({ datasetId: ds0.id, model: tinyModel, config: tinyConfig });
+    store.runs.addEpoch(other.id, epoch(1, 0.5), { epoch: 1, steps: 1, points: [{ step: 1, n: 1, loss: 1, lossMax: 1, gradNorm: 1, gradNormMax: 1, clipped: 0, clipScale: 1 }] });
+    store.runs.delete(other.id);
+    expect(rawDatabase(store).prepare('SELECT count(*) AS n FROM epoch_steps').get()).toEqual({ n: 0 });
     const ds = datasetRecord();
     store.datasets.insert(ds);
     const run = store.runs.create({ datasetId: ds.id, model: tinyModel, config: tinyConfig, name: 'keep me' });

@@ -60,3 +60,26 @@ export function describeIssues(issues: ReadonlyArray<{ path: ReadonlyArray<Prope
     .map((issue) => (issue.path.length ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message))
     .join('; ');
 }
+
+/** The OS and SQLite codes of a full disk (or a quota reached). */
+const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+
+/** Whether a thrown value is a full disk: an ENOSPC/EDQUOT from the OS or SQLITE_FULL from SQLite. */
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && DISK_FULL_CODES.has(code)) return true;
+  const message = error instanceof Error ? error.message : typeof error === 'string' ? error : '';
+  return /\bENOSPC\b|no space left on device|database or disk is full|^Disk full\b/i.test(message);
+}
+
+/**
+ * The error users see for a write that failed: "Disk full: could not write <what>" for a full
+ * disk, otherwise the OS error named with what was being written. Never a stack.
+ */
+export function writeFailure(error: unknown, what: string): ApiError {
+  if (error instanceof ApiError && /^Disk full\b/.test(error.message)) return error;
+  if (isDiskFull(error)) return new ApiError('unavailable', `Disk full: could not write ${what}`);
+  if (error instanceof ApiError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new ApiError('unavailable', `Could not write ${what}: ${message}`);
+}

@@ -10,7 +10,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EpochMetrics } from '../../shared/domain';
-import { ApiError } from '../../shared/errors';
+import { ApiError, writeFailure } from '../../shared/errors';
 import type { RngState } from './rng';
 
 export const CHECKPOINT_FILE = 'checkpoint.bin';
@@ -41,7 +41,11 @@ export function checkpointPath(dir: string): string {
 }
 
 export function writeCheckpoint(dir: string, data: CheckpointData): string {
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    throw writeFailure(error, `the checkpoint folder ${dir}`);
+  }
   const blobs: Float32Array[] = [];
   let offset = 0;
   const entry = (name: string, shape: number[], values: Float32Array): Entry => {
@@ -90,8 +94,9 @@ export function writeCheckpoint(dir: string, data: CheckpointData): string {
     }
     renameSync(tmp, final);
   } catch (error) {
+    // The partial file goes (it may be what filled the disk); the previous checkpoint stays.
     rmSync(tmp, { force: true });
-    throw error;
+    throw writeFailure(error, `the checkpoint ${final}`);
   }
   return final;
 }

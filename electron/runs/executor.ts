@@ -22,7 +22,7 @@ import type { RunRunner } from '../service/context';
 import { startPackTrainer, startTrainer, type ForkTrainer, type TrainerHandle, type TrainerOutcome } from '../trainer/host';
 import type { FromTrainer, Trial } from '../trainer/protocol';
 import type { Run, RunStatus } from '../../shared/domain';
-import { ApiError } from '../../shared/errors';
+import { ApiError, isDiskFull, writeFailure } from '../../shared/errors';
 import type { CancelReason, TrialExecutor, TrialHandle } from '../sweeps/scheduler';
 
 export interface ExecutorOptions {
@@ -49,6 +49,11 @@ interface Active {
   reason: CancelReason | null;
   /** Killed outright (shutdown): a 'failed' outcome then is the kill's, not the trial's own. */
   killed: boolean;
+  /**
+   * Set when this process could not store what the trainer sent (a full disk, an I/O error): the
+   * trainer is stopped and the run ends 'failed' with this error instead of its trainer's outcome.
+   */
+  failure?: ApiError;
 }
 
 const ENDED: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'diverged', 'cancelled', 'interrupted']);
@@ -110,15 +115,20 @@ export class RunExecutor implements TrialExecutor {
     const run = store.runs.get(runId);
     if (!run) throw new ApiError('not_found', `No run with id ${runId}`);
     const checkpointDir = this.checkpointDir(runId);
-    if (!resume) {
-      // A fresh start: no old checkpoint may leak into it, and no old epochs stay stored.
-      rmSync(checkpointDir, { recursive: true, force: true });
-      store.runs.truncateEpochs(runId, 0);
+    try {
+      if (!resume) {
+        // A fresh start: no old checkpoint may leak into it, and no old epochs stay stored.
+        rmSync(checkpointDir, { recursive: true, force: true });
+        store.runs.truncateEpochs(runId, 0);
+      }
+      // The folder, even before its first checkpoint, marks the run as trained on this machine.
+      mkdirSync(checkpointDir, { recursive: true });
+      store.runs.setOwner(run.id, process.pid);
+      this.update(run.id, { status: 'running', error: null, finishedAt: null, packSize, startedAt: resume && run.startedAt ? run.startedAt : nowIso() });
+    } catch (error) {
+      // A full disk before the trainer started: the caller fails the run with this line.
+      throw writeFailure(error, `run ${runId}'s start (checkpoint folder ${checkpointDir} or database)`);
     }
-    // The folder, even before its first checkpoint, marks the run as trained on this machine.
-    mkdirSync(checkpointDir, { recursive: true });
-    store.runs.setOwner(run.id, process.pid);
-    this.update(run.id, { status: 'running', error: null, finishedAt: null, packSize, startedAt: resume && run.startedAt ? run.startedAt : nowIso() });
     return {
       runId: run.id,
       model: run.model,
@@ -199,8 +209,25 @@ export class RunExecutor implements TrialExecutor {
     try {
       this.record(runId, message);
     } catch (error) {
-      // A store error (the run deleted while its trainer still talks) must not take down the
-      // process that hosts every other run; the trainer's own outcome still settles the run.
+      // A store error must not take down the process that hosts every other run. A write that
+      // failed (a full disk: SQLITE_FULL) ends this run as failed with that error: its trainer is
+      // stopped, since epochs it trains now could not be kept.
+      const entry = this.active.get(runId);
+      let exists = false;
+      try {
+        exists = Boolean(this.options.store.runs.get(runId));
+      } catch {
+        exists = true;
+      }
+      if (entry && exists) {
+        const failure = writeFailure(error, `the results of run ${runId} to the database`);
+        if (!entry.failure) {
+          entry.failure = failure;
+          entry.trainer.cancel();
+        }
+        this.options.events.emit('run.log', { runId, level: 'error', message: failure.message });
+        return;
+      }
       this.options.events.emit('run.log', { runId, level: 'error', message: `could not store trainer message: ${ApiError.from(error).message}` });
     }
   }
@@ -256,7 +283,27 @@ export class RunExecutor implements TrialExecutor {
   }
 
   private finish(runId: string, outcome: TrainerOutcome, entry: Active): RunStatus {
+    try {
+      return this.settle(runId, outcome, entry);
+    } catch (error) {
+      // The final status could not be stored (the disk is full): the run still ends here, for
+      // this process (its CLI or page hears 'failed' with the reason); the database keeps it
+      // 'running' until the next start marks it interrupted (resumable from its checkpoint).
+      this.active.delete(runId);
+      const failure = writeFailure(error, `the status of run ${runId} to the database`);
+      const first = entry.failure ?? (outcome.status === 'failed' && outcome.error ? new ApiError('unavailable', outcome.error) : null);
+      failRun(this.options.store, this.options.events, runId, first && /^Disk full\b/.test(first.message) ? first.message : failure.message);
+      return 'failed';
+    }
+  }
+
+  private settle(runId: string, outcome: TrainerOutcome, entry: Active): RunStatus {
     this.active.delete(runId);
+    if (entry.failure) outcome = { ...outcome, status: 'failed', error: entry.failure.message } as TrainerOutcome;
+    else if (outcome.status === 'failed' && outcome.error && !/^Disk full\b/.test(outcome.error) && isDiskFull(outcome.error)) {
+      // A raw ENOSPC from the trainer's side (its checkpoint writes say "Disk full" themselves).
+      outcome = { ...outcome, error: `Disk full: ${outcome.error}` };
+    }
     if (this.options.store.runs.get(runId)) this.options.store.runs.setOwner(runId, null);
     // Ended on its own: finished, diverged, or failed by itself (not by our kill).
     const own = outcome.status === 'completed' || outcome.status === 'diverged' || (outcome.status === 'failed' && !entry.killed);
@@ -289,6 +336,29 @@ export class RunExecutor implements TrialExecutor {
     const run = this.options.store.runs.update(runId, patch);
     if (run) this.options.events.emit('run.updated', run);
     return run;
+  }
+}
+
+/**
+ * Marks a run failed with `error` and announces it; where even that write fails (the disk is
+ * full), the run is announced failed anyway (its database row says so after the next start's
+ * recovery at the latest), and nothing throws.
+ */
+export function failRun(store: Store, events: EventBus, runId: string, error: string): void {
+  let run: Run | null = null;
+  try {
+    run = store.runs.get(runId);
+    // On a full disk the data folder's reserve makes room for this one line (store.evenIfFull).
+    const failed = store.evenIfFull(() => store.runs.update(runId, { status: 'failed', error, finishedAt: nowIso() }));
+    if (failed) events.emit('run.updated', failed);
+    return;
+  } catch (caught) {
+    const also = writeFailure(caught, `the status of run ${runId}`).message;
+    const reason = also === error ? error : `${error}; ${also}`;
+    events.emit('run.log', { runId, level: 'error', message: reason });
+    // Said anyway, to this process's CLI and pages; the database keeps 'running' until the next
+    // start marks the run interrupted (resumable from its checkpoint).
+    if (run) events.emit('run.updated', { ...run, status: 'failed', error: reason, finishedAt: nowIso() });
   }
 }
 
@@ -343,8 +413,7 @@ export class RunManager implements RunRunner {
         handle = this.executor.start(runId, { resume });
       } catch (error) {
         this.running.delete(runId);
-        const failed = this.store.runs.update(runId, { status: 'failed', error: ApiError.from(error).message, finishedAt: nowIso() });
-        if (failed) this.events.emit('run.updated', failed);
+        failRun(this.store, this.events, runId, ApiError.from(error).message);
         continue;
       }
       void handle.done.finally(() => {

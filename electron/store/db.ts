@@ -3,7 +3,7 @@
  * foreign keys on, schema versioned by `PRAGMA user_version` (see migrations.ts).
  */
 import Database from 'better-sqlite3';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { migrate, migrationCount } from './migrations';
 import { ApiError } from '../../shared/errors';
@@ -85,5 +85,20 @@ function openError(file: string, error: unknown): ApiError {
   const code = (error as { code?: string }).code ?? '';
   if (code === 'SQLITE_CANTOPEN') return new ApiError('unavailable', `Cannot open the database ${file}: its folder is missing or not readable`);
   if (code === 'SQLITE_READONLY') return new ApiError('permission_denied', `The database ${file} is read-only`);
+  // SQLite reports a full disk while opening (it cannot create the -wal or -shm file) as a plain
+  // "disk I/O error": say what it is when the folder's file system has no room left.
+  if (code === 'SQLITE_FULL' || (code.startsWith('SQLITE_IOERR') && nearlyFull(dirname(file)))) {
+    return new ApiError('unavailable', `Disk full: cannot open the database ${file} (free some space on its disk)`);
+  }
   return new ApiError('unavailable', `Cannot open the database ${file}: ${(error as Error).message}`);
+}
+
+/** Whether the file system holding `dir` has less than 1 MiB free (too little for SQLite's -wal and -shm). */
+function nearlyFull(dir: string): boolean {
+  try {
+    const fs = statfsSync(dir);
+    return fs.bavail * fs.bsize < 1 << 20;
+  } catch {
+    return false;
+  }
 }

@@ -19,7 +19,7 @@ import type { AnalysisMetric } from '../../shared/analysis';
 import { nowIso } from '../store';
 import type { TrialRow } from '../store/sweeps';
 import type { EventName, EventPayload } from '../../shared/contract';
-import { ApiError } from '../../shared/errors';
+import { ApiError, writeFailure } from '../../shared/errors';
 import { GPU_BACKENDS, type ModelSpec, type PresetName, type RunStatus, type Sweep, type SweepSpec } from '../../shared/domain';
 import { assertGridSize, cellIdOf, describeCell, expandTrials, trialConfig, trialModel, type Cell } from './grid';
 import { sweepEta } from './eta';
@@ -121,6 +121,8 @@ interface ActiveSweep {
   waiters: ((sweep: Sweep) => void)[];
   /** A search sweep whose space has no configuration left to propose (a small discrete space). */
   exhausted: boolean;
+  /** Why the sweep stopped on its own: a write failed (a full disk). Nothing new starts. */
+  failure?: string;
 }
 
 export class SweepScheduler {
@@ -456,7 +458,11 @@ export class SweepScheduler {
         }
         await this.close(a, async () => {
           await this.stopAll(a, 'shutdown');
-          this.store.sweeps.update(a.id, { status: 'interrupted' });
+          try {
+            this.store.sweeps.update(a.id, { status: 'interrupted' });
+          } catch {
+            // A full disk: left 'running' with a dead owner, which the next start marks interrupted.
+          }
         });
       }),
     );
@@ -505,7 +511,38 @@ export class SweepScheduler {
    * The pool counts trainer processes: where packing applies, one takes a pack of trials.
    */
   private pump(active: ActiveSweep): void {
-    if (active.stopping || this.closed) return;
+    try {
+      this.pumpUnguarded(active);
+    } catch (error) {
+      this.writeFailed(active, error);
+    }
+  }
+
+  /**
+   * A write this sweep needed failed (the disk is full: SQLITE_FULL or ENOSPC, or another I/O
+   * error): the sweep stops here as failed with that line instead of throwing out of a timer or a
+   * trainer's callback (which would end the whole process). Its running trials are stopped as
+   * interrupted (resumable from their checkpoints once there is room); where the database can
+   * still be written the sweep is marked failed, and its waiters (the CLI, the page) hear why.
+   */
+  private writeFailed(active: ActiveSweep, error: unknown, runId?: string): void {
+    const failure = writeFailure(error, `sweep ${active.id}'s progress to the database`).message;
+    if (runId) this.events.emit('run.log', { runId, level: 'error', message: failure });
+    if (active.failure) return;
+    active.failure = failure;
+    console.error(`[sweeplab] sweep ${active.id} stopped: ${failure}`);
+    void this.close(active, async () => {
+      await this.stopAll(active, 'pause');
+      try {
+        this.store.evenIfFull(() => this.store.sweeps.update(active.id, { status: 'failed', finishedAt: nowIso() }));
+      } catch {
+        // Still full: the next start marks it interrupted.
+      }
+    });
+  }
+
+  private pumpUnguarded(active: ActiveSweep): void {
+    if (active.stopping || this.closed || active.failure) return;
     const sweep = this.store.sweeps.get(active.id);
     if (!sweep || sweep.status !== 'running') return;
     let trials = this.store.sweeps.trials(active.id);
@@ -681,9 +718,14 @@ export class SweepScheduler {
     try {
       handle = this.executor.start(trial.id, { resume });
     } catch (error) {
-      // A trainer that cannot even start fails its trial, not the sweep.
-      this.store.runs.update(trial.id, { status: 'failed', error: ApiError.from(error).message, finishedAt: nowIso() });
-      this.emitRun(trial.id);
+      // A trainer that cannot even start fails its trial, not the sweep (a full disk stops the sweep).
+      try {
+        this.store.runs.update(trial.id, { status: 'failed', error: ApiError.from(error).message, finishedAt: nowIso() });
+        this.emitRun(trial.id);
+      } catch (caught) {
+        this.writeFailed(active, caught, trial.id);
+      }
+      if (/^Disk full\b/.test(ApiError.from(error).message)) this.writeFailed(active, error, trial.id);
       queueMicrotask(() => this.pump(active));
       return;
     }
@@ -695,10 +737,15 @@ export class SweepScheduler {
     try {
       handles = this.executor.startPack!(group.map((t) => ({ runId: t.id, resume: t.status === 'interrupted' })));
     } catch (error) {
-      for (const t of group) {
-        this.store.runs.update(t.id, { status: 'failed', error: ApiError.from(error).message, finishedAt: nowIso() });
-        this.emitRun(t.id);
+      try {
+        for (const t of group) {
+          this.store.runs.update(t.id, { status: 'failed', error: ApiError.from(error).message, finishedAt: nowIso() });
+          this.emitRun(t.id);
+        }
+      } catch (caught) {
+        this.writeFailed(active, caught, group[0]?.id);
       }
+      if (/^Disk full\b/.test(ApiError.from(error).message)) this.writeFailed(active, error, group[0]?.id);
       queueMicrotask(() => this.pump(active));
       return;
     }
@@ -718,6 +765,24 @@ export class SweepScheduler {
   /** A trial's trainer ended: record why (ours to say when we stopped it), then refill the pool. */
   private settle(active: ActiveSweep, runId: string, entry: RunningTrial, status: RunStatus, error: string | null): void {
     active.running.delete(runId);
+    try {
+      this.settleUnguarded(active, runId, entry, status, error);
+    } catch (caught) {
+      this.writeFailed(active, caught, runId);
+    }
+    // A trial that failed because the disk is full: the others would too.
+    if (error === null && status === 'failed' && !active.failure) {
+      let reason: string | null = null;
+      try {
+        reason = this.store.runs.get(runId)?.error ?? null;
+      } catch {
+        reason = null;
+      }
+      if (reason && /^Disk full\b/.test(reason)) this.writeFailed(active, new ApiError('unavailable', reason), runId);
+    }
+  }
+
+  private settleUnguarded(active: ActiveSweep, runId: string, entry: RunningTrial, status: RunStatus, error: string | null): void {
     // The sweep was deleted (by another process, with its trials): nothing is left to record.
     if (!this.store.sweeps.get(active.id)) {
       this.options.executor.forget?.(runId);
@@ -776,7 +841,11 @@ export class SweepScheduler {
   private finish(active: ActiveSweep): void {
     const trials = this.store.sweeps.trials(active.id);
     const allFailed = trials.length > 0 && trials.every((t) => t.status === 'failed');
-    this.store.sweeps.update(active.id, { status: allFailed ? 'failed' : 'completed', finishedAt: nowIso() });
+    try {
+      this.store.sweeps.update(active.id, { status: allFailed ? 'failed' : 'completed', finishedAt: nowIso() });
+    } catch (error) {
+      active.failure ??= writeFailure(error, `sweep ${active.id}'s status to the database`).message;
+    }
     this.deactivate(active);
   }
 
@@ -784,9 +853,18 @@ export class SweepScheduler {
     this.active.delete(active.id);
     for (const id of active.order.keys()) this.trialSweep.delete(id);
     const row = this.store.sweeps.get(active.id);
-    if (row && this.store.sweeps.owner(active.id)?.pid === this.pid) this.store.sweeps.setOwner(active.id, null);
-    // A sweep deleted elsewhere is reported to its waiters as it was last seen, cancelled.
-    const sweep = row ? this.emit(active.id) : { ...this.lastSeen.get(active.id)!, status: 'cancelled' as const };
+    try {
+      if (row && this.store.sweeps.owner(active.id)?.pid === this.pid) this.store.sweeps.setOwner(active.id, null);
+    } catch {
+      // A full disk: the owner's pid stays; it is dead (or us) at the next start either way.
+    }
+    // A sweep deleted elsewhere is reported to its waiters as it was last seen, cancelled; one
+    // stopped by a failed write as failed even where that could not be stored.
+    let sweep = row ? this.emit(active.id) : { ...this.lastSeen.get(active.id)!, status: 'cancelled' as const };
+    if (row && active.failure && sweep.status !== 'failed') {
+      sweep = { ...sweep, status: 'failed' };
+      this.events.emit('sweep.updated', sweep);
+    }
     this.lastSeen.delete(active.id);
     for (const w of active.waiters.splice(0)) w(sweep);
     if (!this.active.size && this.timer) {
@@ -808,21 +886,31 @@ export class SweepScheduler {
     this.timer = setInterval(() => {
       for (const active of [...this.active.values()]) {
         if (active.stopping) continue;
-        const sweep = this.store.sweeps.get(active.id);
-        if (!sweep) {
-          void this.close(active, () => this.stopGone(active));
-          continue;
+        try {
+          this.poll(active);
+        } catch (error) {
+          // Never out of the timer (that would end the process): the sweep stops with the reason.
+          this.writeFailed(active, error);
         }
-        if (sweep.status === 'cancelled' || sweep.status === 'paused') {
-          const reason = sweep.status === 'cancelled' ? 'cancel' : 'pause';
-          void this.close(active, async () => {
-            await this.stopAll(active, reason);
-            if (reason === 'cancel') this.store.sweeps.setTrialStatus(active.id, PENDING, 'cancelled');
-          });
-        } else this.store.sweeps.setOwner(active.id, this.pid);
       }
     }, this.pollMs);
     this.timer.unref?.();
+  }
+
+  /** The timer's look at one active sweep: deleted, paused or cancelled by another process, or still ours. */
+  private poll(active: ActiveSweep): void {
+    const sweep = this.store.sweeps.get(active.id);
+    if (!sweep) {
+      void this.close(active, () => this.stopGone(active));
+      return;
+    }
+    if (sweep.status === 'cancelled' || sweep.status === 'paused') {
+      const reason = sweep.status === 'cancelled' ? 'cancel' : 'pause';
+      void this.close(active, async () => {
+        await this.stopAll(active, reason);
+        if (reason === 'cancel') this.store.sweeps.setTrialStatus(active.id, PENDING, 'cancelled');
+      });
+    } else this.store.sweeps.setOwner(active.id, this.pid);
   }
 
   private assertNotOwnedElsewhere(sweep: Sweep): void {

@@ -34,6 +34,8 @@ interface State {
   adapter: AdapterDescription;
   fault: string | null;
   compileMs: number;
+  /** Most bytes tfjs held on the GPU at an epoch boundary. */
+  peakBytes: number;
   destroyed: boolean;
 }
 
@@ -140,7 +142,7 @@ export async function setUpWebGpu(allowSoftware: boolean): Promise<string | null
     if (typeof value === 'number') requiredLimits[name] = value;
   }
   const device = await adapter.requestDevice({ requiredLimits });
-  const current: State = { device, adapter: description, fault: null, compileMs: 0, destroyed: false };
+  const current: State = { device, adapter: description, fault: null, compileMs: 0, peakBytes: 0, destroyed: false };
   device.addEventListener('uncapturederror', (event) => {
     const message = (event as GPUUncapturedErrorEvent).error?.message ?? 'unknown WebGPU error';
     current.fault ??= `WebGPU error: ${message.split('\n')[0]}`;
@@ -211,8 +213,15 @@ export function compileMilliseconds(): number {
  */
 export async function settleGpu(): Promise<void> {
   if (!state || state.destroyed) return;
+  const held = (tf.memory() as { numBytesInGPUAllocated?: number; numBytesInGPU?: number });
+  state.peakBytes = Math.max(state.peakBytes, held.numBytesInGPUAllocated ?? held.numBytesInGPU ?? 0);
   await state.device.queue.onSubmittedWorkDone();
   await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** The most GPU memory tfjs held at an epoch boundary in this process; null off webgpu. */
+export function peakGpuBytes(): number | null {
+  return state ? state.peakBytes : null;
 }
 
 /** Test hook: a real WebGPU validation error (a buffer with no usage), as a driver fault would raise. */

@@ -82,6 +82,8 @@ export const FromTrainerMessages = {
     test: TestResult.nullable().default(null),
     /** The trainer's peak resident memory. */
     maxRssBytes: z.number().min(0),
+    /** webgpu: the most GPU memory tfjs held at an epoch boundary; null elsewhere. */
+    peakGpuBytes: z.number().min(0).nullable().default(null),
   },
   failed: { error: ErrorShape },
   backends: { ...member, states: z.array(BackendState) },

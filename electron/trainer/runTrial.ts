@@ -8,6 +8,7 @@ import { runSplits } from '../datasets/holdout';
 import { readStoredDataset } from '../datasets/storage';
 import { trainPacked } from '../engine/packedTrain';
 import { train, type TrainHooks } from '../engine/train';
+import { peakGpuBytes } from '../engine/webgpu';
 import { Trial, type FromTrainer, type TrialInput } from './protocol';
 
 export interface TrialIo {
@@ -40,7 +41,14 @@ export async function runTrial(trialInput: TrialInput, io: TrialIo): Promise<voi
       onStep: io.onStep,
     },
   });
-  io.send({ type: 'finished', status: result.status, error: result.error, test: result.test ?? null, maxRssBytes: process.resourceUsage().maxRSS * 1024 });
+  io.send({
+    type: 'finished',
+    status: result.status,
+    error: result.error,
+    test: result.test ?? null,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    peakGpuBytes: peakGpuBytes(),
+  });
 }
 
 export interface PackIo {
@@ -84,7 +92,7 @@ export async function runPack(trialInputs: TrialInput[], io: PackIo): Promise<vo
         onEpoch: (metrics, timing, steps) => io.send({ type: 'epoch', runId: t.runId, metrics, timing, steps }),
         onLog: (level, message) => io.send({ type: 'log', runId: t.runId, level, message }),
         shouldStop: () => io.shouldStop(t.runId),
-        onFinished: (result) => io.send({ type: 'finished', runId: t.runId, status: result.status, error: result.error, test: null, maxRssBytes: maxRssBytes() }),
+        onFinished: (result) => io.send({ type: 'finished', runId: t.runId, status: result.status, error: result.error, test: null, maxRssBytes: maxRssBytes(), peakGpuBytes: peakGpuBytes() }),
       },
     })),
   });

@@ -12,7 +12,7 @@ import { CONTENT_SECURITY_POLICY } from '../server/static';
 import { appRoot } from '../paths';
 import { buildMenu } from './menu';
 import { loadWindowState, trackWindowState } from './window-state';
-import { utilityForkTrainer } from './utility-trainer';
+import { desktopForkTrainer } from './utility-trainer';
 import { APP_ORIGIN, handleAppScheme, registerAppScheme } from './protocol';
 
 /**
@@ -87,8 +87,10 @@ async function start(): Promise<void> {
       callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
     });
   }
+  const trainers = desktopForkTrainer();
+  if (!trainers.node) console.log('[sweeplab] no Node.js 20+ found (SWEEPLAB_NODE or PATH): trainers run in utilityProcess, without WebGPU');
   // SWEEPLAB_BROKER makes the app a cluster coordinator (its sweeps train on the broker's workers).
-  runtime = await createRuntime({ dataDir: dataDirFromArgs(), transport: 'electron', fork: utilityForkTrainer(), ...(process.env.SWEEPLAB_BROKER ? { broker: process.env.SWEEPLAB_BROKER } : {}) });
+  runtime = await createRuntime({ dataDir: dataDirFromArgs(), transport: 'electron', fork: trainers.fork, ...(process.env.SWEEPLAB_BROKER ? { broker: process.env.SWEEPLAB_BROKER } : {}) });
   bindIpc(ipcMain, runtime.service, runtime.events, () => window?.webContents ?? null, trustedSender);
   Menu.setApplicationMenu(buildMenu(() => window));
   notifyWhenSweepsEnd(runtime);

@@ -1,11 +1,19 @@
 /**
- * Trainer processes in the desktop app: Electron's utilityProcess (a Node child that needs no
- * separate Node install), adapted to the trainer host's TrainerChild. The entry is the bundled
- * out/main/trainer.cjs (electron.vite.config.ts builds it beside the main process).
+ * Trainer processes in the desktop app. The entry is the bundled out/main/trainer.cjs
+ * (electron.vite.config.ts builds it beside the main process).
+ *
+ * GPU training needs a real Node binary: Electron's V8 memory cage refuses the external buffers
+ * that Dawn's Node bindings (the `webgpu` package) hand out, so WebGPU cannot run in Electron's
+ * own processes. Trainers therefore run under Node.js (20 or newer) when one is found:
+ * SWEEPLAB_NODE, else `node` on the PATH; the README says why this and not a hidden window with
+ * Chromium's WebGPU. Without one, they run in Electron's utilityProcess (no separate install
+ * needed) and the webgpu backend reports why it is unavailable.
  */
 import { utilityProcess } from 'electron';
-import { join } from 'node:path';
-import type { ForkTrainer, TrainerChild } from '../trainer/host';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { nodeForkTrainer, type ForkTrainer, type TrainerChild } from '../trainer/host';
 
 export const BUNDLED_TRAINER_ENTRY = join(import.meta.dirname, 'trainer.cjs');
 
@@ -37,4 +45,29 @@ export function utilityForkTrainer(): ForkTrainer {
       onStderr: (listener) => child.stderr?.on('data', listener),
     };
   };
+}
+
+/** A Node.js ≥ 20 binary to run trainers under (see the header), or null. */
+export function findNodeBinary(env: NodeJS.ProcessEnv = process.env): string | null {
+  const candidates = [
+    ...(env.SWEEPLAB_NODE ? [env.SWEEPLAB_NODE] : []),
+    ...(env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, process.platform === 'win32' ? 'node.exe' : 'node')),
+  ];
+  for (const path of candidates) {
+    if (!existsSync(path)) continue;
+    const version = spawnSync(path, ['--version'], { encoding: 'utf8', timeout: 5000, env: { ...env, ELECTRON_RUN_AS_NODE: undefined } });
+    const major = Number(/^v(\d+)\./.exec(version.stdout ?? '')?.[1] ?? 0);
+    if (version.status === 0 && major >= 20) return path;
+  }
+  return null;
+}
+
+/** Trainers under a real Node binary when there is one (GPU-capable), else utilityProcess. */
+export function desktopForkTrainer(): { fork: ForkTrainer; node: string | null } {
+  const node = findNodeBinary();
+  if (!node) return { fork: utilityForkTrainer(), node: null };
+  // Node cannot read inside app.asar: a packaged app's trainer bundle is unpacked beside it
+  // (electron-builder.yml asarUnpack), and so are the packages it loads.
+  const entry = BUNDLED_TRAINER_ENTRY.replace(/app\.asar([\\/])/, 'app.asar.unpacked$1');
+  return { fork: nodeForkTrainer({ execPath: node, execArgv: [], entry }), node };
 }

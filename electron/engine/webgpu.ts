@@ -2,7 +2,8 @@
  * The WebGPU backend in a Node process: Google's Dawn through the npm `webgpu` package (Vulkan on
  * Linux, D3D12 on Windows, Metal on macOS), with @tensorflow/tfjs-backend-webgpu on top.
  *
- * Traps this module exists for (measured with tfjs 4.22 on Dawn; docs/webgpu.md has the figures):
+ * Traps this module exists for (measured with tfjs 4.22 on Dawn; the README's "Compute backends
+ * and GPUs" section has more):
  * - tfjs-backend-webgpu registers itself only if `navigator.gpu` exists when its module loads, and
  *   Node 20 has no `navigator`: the globals go in first, and the backend is then registered with
  *   the device made here.
@@ -74,6 +75,10 @@ let gpuPromise: Promise<GPU> | null = null;
 /** Dawn's GPU object, with the WebGPU globals and navigator.gpu installed (once per process). */
 async function nodeGpu(): Promise<GPU> {
   gpuPromise ??= (async () => {
+    if (process.versions.electron) {
+      // Electron's V8 memory cage refuses Dawn's external buffers (dawn-gpu/node-webgpu#5).
+      throw new Error('WebGPU needs trainers under Node.js 20+, not Electron (install Node.js or set SWEEPLAB_NODE, then restart the app)');
+    }
     const { create, globals } = await import('webgpu');
     Object.assign(globalThis, globals);
     const gpu = create(dawnFlags());

@@ -40,9 +40,11 @@ function tsxImport(): string {
 }
 
 /** child_process.fork with `--import tsx` (NOT worker_threads: a crash must end only the trial). */
-export function nodeForkTrainer(options: { execArgv?: string[]; env?: NodeJS.ProcessEnv } = {}): ForkTrainer {
-  return (entry) => {
+export function nodeForkTrainer(options: { execArgv?: string[]; env?: NodeJS.ProcessEnv; execPath?: string; entry?: string } = {}): ForkTrainer {
+  return (requested) => {
+    const entry = options.entry ?? requested;
     const child = forkChild(entry, [], {
+      ...(options.execPath ? { execPath: options.execPath } : {}),
       execArgv: options.execArgv ?? ['--import', tsxImport()],
       env: options.env ?? process.env,
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],

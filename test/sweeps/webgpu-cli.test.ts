@@ -10,6 +10,13 @@ import { openStore } from '../../electron/store';
 import { probeAdapter } from '../../electron/engine/webgpu';
 import { tempDir } from '../support/fixtures';
 import { cli, writeTinyIdx } from '../support/sweepCli';
+import { existsSync } from 'node:fs';
+import { appRoot } from '../../electron/paths';
+import { DatasetLibrary } from '../../electron/datasets/library';
+import { MemoryDatasetRecords } from '../../electron/datasets/records';
+import { nodeForkTrainer, startTrainer } from '../../electron/trainer/host';
+import { presetModel } from '../../shared/models';
+import { TrainConfig } from '../../shared/domain';
 
 const probe = await probeAdapter();
 const skip = typeof probe === 'string' ? probe : null;
@@ -80,4 +87,26 @@ describe.skipIf(skip !== null)('sweeps on webgpu (real trainers)', () => {
       after.close();
     }
   }, 180_000);
+
+  // The desktop app runs GPU trainers as the bundled out/main/trainer.cjs under a real Node binary
+  // (electron/app/utility-trainer.ts): that exact file, under this Node, trains on webgpu.
+  const bundled = join(appRoot(), 'out', 'main', 'trainer.cjs');
+  it.skipIf(!existsSync(bundled))('the desktop bundle of the trainer trains on webgpu under plain Node', async () => {
+    const lib = new DatasetLibrary({ dataDir: join(dir.path, 'home-bundle'), records: new MemoryDatasetRecords() });
+    const dataset = await lib.importPaths([data]);
+    const devices: (string | null)[] = [];
+    const handle = startTrainer(
+      {
+        runId: 'bundle',
+        model: presetModel('shl'),
+        config: TrainConfig.parse({ lr: 0.01, epochs: 1, batchSize: 32, backend: 'webgpu' }),
+        datasetDir: lib.dirFor(dataset.id),
+        checkpointDir: join(dir.path, 'bundle-ckpt'),
+      },
+      { fork: nodeForkTrainer({ execArgv: [], entry: bundled }), onMessage: (m) => m.type === 'started' && devices.push(m.device) },
+    );
+    const outcome = await handle.done;
+    expect(outcome, outcome.error ?? '').toMatchObject({ status: 'completed', backend: 'webgpu', lastEpoch: 1 });
+    expect(devices[0]).toMatch(/\w/);
+  }, 120_000);
 });

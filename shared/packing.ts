@@ -3,9 +3,9 @@
  *
  * Trials of a sweep that differ only in learning rate, clip norm, seed, weight decay or epoch
  * count can be trained as one batched computation (electron/engine/packedTrain.ts). On a GPU
- * that makes a grid cost little more than one trial; on wasm it costs instead (its batched matMul
- * is not XNNPACK's; measured by `npm run bench:pack`), so wasm sweeps pack only when the user asks
- * for it (`--pack N`).
+ * that makes a grid cost little more than one trial; on wasm it costs instead (0.37x the trials
+ * per hour, measured by `npm run bench:pack`), so wasm sweeps pack only when the user asks for it
+ * (`--pack N`).
  *
  * Pure TypeScript: the scheduler (main process) and the engine both use it.
  */
@@ -27,8 +27,8 @@ export function packKey(model: ModelSpec, config: TrainConfig): string {
 /**
  * Backends where packing pays, so the scheduler packs without being asked: the GPU ones (one small
  * trial leaves the device idle between kernel launches) and tfjs's plain `cpu` backend, whose
- * per-op overhead a pack shares (1.28× the trials per hour, bench:pack --quick). Not wasm: its
- * batched matMul is not XNNPACK's, and a pack trains at about a quarter of the speed there.
+ * per-op overhead a pack shares (1.62× the trials per hour, bench:pack --quick: 18 trials). Not
+ * wasm: a pack of 18 trains at 0.37× the trials per hour there.
  */
 const PACKING_BACKENDS: readonly string[] = ['tensorflow-gpu', 'webgpu', 'cpu'];
 

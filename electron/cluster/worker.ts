@@ -58,6 +58,7 @@ export class ClusterWorker {
   private conn!: Redis;
   private sub!: Redis;
   private worker!: Worker;
+  private workerConn!: Redis;
   private queue!: Queue;
   private timers: ReturnType<typeof setInterval>[] = [];
   private trialsDone = 0;
@@ -84,8 +85,10 @@ export class ClusterWorker {
     this.sub.on('message', (_channel, runId: string) => this.cancelLocal(runId));
     this.queue = new Queue(QUEUE_NAME, { connection: this.conn });
     const lockDuration = this.options.lockMs ?? lockMsFromEnv();
+    // BullMQ leaves a connection it was given open on close: ours to close (see stop).
+    this.workerConn = openConnection(broker, this.options);
     this.worker = new Worker(QUEUE_NAME, (job) => this.process(job), {
-      connection: openConnection(broker, this.options),
+      connection: this.workerConn,
       concurrency: this.slots,
       lockDuration,
       stalledInterval: Math.max(500, Math.floor(lockDuration / 2)),
@@ -129,6 +132,7 @@ export class ClusterWorker {
       await this.conn.del(keys.worker(this.name)).catch(() => undefined);
       await this.queue.close();
       this.sub.disconnect();
+      this.workerConn.disconnect();
       this.conn.disconnect();
       this.resolveDone();
     })();

@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 
 /**
  * Where Sweeplab keeps its database, data sets and checkpoints when no `--data-dir` is given:
@@ -30,4 +30,31 @@ export function appRoot(): string {
     dir = up;
   }
   return (root = dir);
+}
+
+/** The layout of a data folder: sweeplab.db (store/), datasets/ (datasets/), and these. */
+
+/** Where a run's checkpoints go (one folder per run; its existence marks the run as trained on this machine). */
+export function checkpointDir(dataDir: string, runId: string): string {
+  return join(dataDir, 'checkpoints', runId);
+}
+
+/** Browser-mode uploads (server/upload.ts): one folder per upload session. */
+export function uploadsDir(dataDir: string): string {
+  return join(dataDir, 'uploads');
+}
+
+/**
+ * Uploads are copies made only to be imported: once an import from one has ended (imported or
+ * refused), its session folder goes. Paths outside the uploads folder are the user's own files
+ * and are never touched.
+ */
+export function removeUploadSessions(dataDir: string, paths: readonly string[]): void {
+  const root = uploadsDir(dataDir);
+  for (const path of paths) {
+    const full = resolve(path);
+    if (!full.startsWith(root + sep)) continue;
+    const session = full.slice(root.length + 1).split(sep)[0];
+    if (session) rmSync(join(root, session), { recursive: true, force: true });
+  }
 }

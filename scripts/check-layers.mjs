@@ -9,6 +9,24 @@
  *              except the preload's type declaration (electron/app/bridge.d.ts)
  *   electron/  Node and Electron: nothing from renderer/
  *
+ * Inside electron/, folders stand on floors (after vscode's code-layering rule): a file may import
+ * its own folder, its floor, and the floors below, never a floor above. Bottom to top:
+ *
+ *   paths.ts files.ts store/ engine/ datasets/   the data folder, files, the database, training maths
+ *   trainer/                                      the trainer process around the engine
+ *   sweeps/                                       grids, statistics, the scheduler
+ *   runs/                                         the run executor (trainer processes ↔ store)
+ *   reports/                                      PDF reports
+ *   exports/                                      bundles, CSV, model exports (may use reports/)
+ *   cluster/                                      broker, coordinator, workers
+ *   service/                                      the contract's handlers
+ *   runtime.ts server/                            composition; browser-mode transport
+ *   app/ cli/                                     the Electron shell and the command line
+ *
+ * Two more rules inside electron/: the raw database (store/db.ts, store/testing.ts) is reached only
+ * from store/ itself (tests aside), and no file imports its own folder's index.ts (the folder's
+ * front door faces outwards; cli/context.ts holds what the subcommands share).
+ *
  * Usage: node scripts/check-layers.mjs [root]   (exit 1 and one line per violation)
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -36,6 +54,46 @@ function* files(dir) {
 
 const layerOf = (file) => relative(root, file).split(sep)[0];
 
+/** electron/'s floors, bottom first (see the header). */
+const FLOORS = [
+  ['paths', 'files', 'store', 'engine', 'datasets'],
+  ['trainer'],
+  ['sweeps'],
+  ['runs'],
+  ['reports'],
+  ['exports'],
+  ['cluster'],
+  ['service'],
+  ['runtime', 'server'],
+  ['app', 'cli'],
+];
+const floorOf = new Map(FLOORS.flatMap((names, floor) => names.map((name) => [name, floor])));
+/** The folder (or top-level module, without extension) a path inside electron/ belongs to. */
+const unitOf = (file) => relative(join(root, 'electron'), file).split(sep)[0].replace(/\.(ts|mts|js|mjs|d\.ts)$/, '');
+const resolvesTo = (target, path) => [path, `${path}.ts`, join(path, 'index.ts')].some((p) => target === p || `${target}.ts` === p);
+
+function electronInside(file, spec, target) {
+  if (!target || layerOf(target) !== 'electron') return null;
+  const from = unitOf(file);
+  const to = unitOf(target);
+  const store = join(root, 'electron', 'store');
+  if (from !== 'store' && (resolvesTo(target, join(store, 'db')) || resolvesTo(target, join(store, 'testing')))) {
+    return `only electron/store/ may reach the raw database (${relative(root, target)}); add a repository method`;
+  }
+  if (from === to) {
+    if (dirname(file) === dirname(target) && /^index(\.ts)?$/.test(relative(dirname(file), target)) && !file.endsWith(`${sep}index.ts`)) {
+      return `${relative(root, file)} imports its own folder's index.ts (move what it needs into a module of its own)`;
+    }
+    return null;
+  }
+  const a = floorOf.get(from);
+  const b = floorOf.get(to);
+  if (a === undefined) return `electron/${from} has no floor in scripts/check-layers.mjs: add it to FLOORS`;
+  if (b === undefined) return `electron/${to} has no floor in scripts/check-layers.mjs: add it to FLOORS`;
+  if (b > a) return `electron/${from} (floor ${a}) must not import electron/${to} (floor ${b}): an arrow running back up (${spec})`;
+  return null;
+}
+
 const rules = {
   shared(spec, target) {
     if (spec === 'zod' || spec.startsWith('zod/')) return null;
@@ -50,9 +108,9 @@ const rules = {
     }
     return null;
   },
-  electron(spec, target) {
+  electron(spec, target, file) {
     if (target && layerOf(target) === 'renderer') return `electron/ must not import renderer code (${relative(root, target)})`;
-    return null;
+    return electronInside(file, spec, target);
   },
 };
 
@@ -63,7 +121,7 @@ for (const layer of Object.keys(rules)) {
     for (const match of text.matchAll(IMPORT_RE)) {
       const spec = match[1];
       const target = spec.startsWith('.') ? resolve(dirname(file), spec) : null;
-      const problem = rules[layer](spec, target);
+      const problem = rules[layer](spec, target, file);
       if (problem) {
         const line = text.slice(0, match.index).split('\n').length;
         violations.push(`${relative(root, file)}:${line}: ${problem}`);

@@ -1,6 +1,6 @@
 /** `sweeplab backends`: what each compute backend does on this machine, from a trainer process. */
 import type { Command } from 'commander';
-import type { CliContext } from './index';
+import type { CliContext } from './context';
 import { formatTable } from './output';
 
 export function registerBackends(program: Command, ctx: CliContext): void {

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import type { CliContext } from './index';
+import type { CliContext } from './context';
 import { formatTable } from './output';
 import { ApiError } from '../../shared/errors';
 import { BackendName } from '../../shared/domain';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import type { CliContext } from './index';
+import type { CliContext } from './context';
 import { numberOption } from './resolve';
 import { formatTable, shortDate } from './output';
 import { CatalogId } from '../../shared/contract';

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { extname, resolve } from 'node:path';
-import type { CliContext } from './index';
+import type { CliContext } from './context';
 import { resolveSubject, withForceHint } from './report';
 import { ExportTable, type ReportSubject } from '../../shared/contract';
 import { ApiError } from '../../shared/errors';

@@ -4,10 +4,10 @@
  */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import type { CliContext } from './index';
+import type { CliContext } from './context';
 import type { ReportSubject } from '../../shared/contract';
 import { ApiError } from '../../shared/errors';
-import { deliver } from '../exports/output';
+import { deliver } from '../files';
 
 /** One id may be a sweep or a run; several ids are runs to compare. */
 export async function resolveSubject(ctx: CliContext, ids: string[]): Promise<ReportSubject> {

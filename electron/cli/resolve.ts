@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { CliContext } from './index';
+import type { CliContext } from './context';
 import type { Command } from 'commander';
 import { DEFAULT_VALIDATION, ModelSpec, PresetName, type Dataset, type ValidationSpec } from '../../shared/domain';
 import { presetModel, withNumClasses, describeModel } from '../../shared/models';

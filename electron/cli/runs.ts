@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Run } from '../../shared/domain';
 import { ApiError } from '../../shared/errors';
-import type { CliContext } from './index';
+import type { CliContext } from './context';
 import { formatTable, pct, shortDate } from './output';
 
 export function registerRuns(program: Command, ctx: CliContext): void {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { CliContext } from './index';
+import type { CliContext } from './context';
 import { startServer } from '../server';
 import { appRoot } from '../paths';
 import { ApiError } from '../../shared/errors';

@@ -9,7 +9,7 @@
  */
 import type { Command } from 'commander';
 import { metricLabel, metricShortLabel, verdictLabel } from '../../shared/analysis';
-import type { CliContext } from './index';
+import type { CliContext } from './context';
 import { addValidationOptions, numberOption, resolveDataset, resolveModel, validationFromOptions, type ValidationOptions } from './resolve';
 import { formatTable, pct, shortDate } from './output';
 import { duration, num, pValue } from '../reports/format';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { CliContext } from './index';
+import type { CliContext } from './context';
 import { addValidationOptions, numberOption, resolveDataset, resolveModel, validationFromOptions, type ValidationOptions } from './resolve';
 import { OptimizerName, BackendChoice, selectsOnTest, type EpochMetrics, type Run, type TrainConfigInput } from '../../shared/domain';
 import { ApiError } from '../../shared/errors';

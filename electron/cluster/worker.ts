@@ -21,6 +21,7 @@ import { TrialJob, WorkerInfo } from '../../shared/contract/cluster';
 import { GPU_BACKENDS, type BackendName } from '../../shared/domain';
 import { ApiError, describeIssues } from '../../shared/errors';
 import { checkpointPath } from '../engine/checkpoint';
+import { checkpointDir } from '../paths';
 import { startTrainer, type ForkTrainer, type TrainerHandle, type TrainerOutcome } from '../trainer/host';
 import type { FromTrainer } from '../trainer/protocol';
 import { keys, openConnection, probeBroker, QUEUE_NAME, redactText, watchConnection, type BrokerOptions } from './broker';
@@ -195,7 +196,7 @@ export class ClusterWorker {
     } finally {
       this.running.delete(trialJob.runId);
       this.trialsDone++;
-      await rm(join(this.options.dataDir, 'checkpoints', trialJob.runId), { recursive: true, force: true });
+      await rm(checkpointDir(this.options.dataDir, trialJob.runId), { recursive: true, force: true });
     }
   }
 
@@ -224,23 +225,23 @@ export class ClusterWorker {
       this.log(`trial ${job.runId}: ${ApiError.from(error).message}`);
       return failed(error);
     }
-    const checkpointDir = join(this.options.dataDir, 'checkpoints', job.runId);
-    await rm(checkpointDir, { recursive: true, force: true });
-    await mkdir(checkpointDir, { recursive: true });
+    const checkpoints = checkpointDir(this.options.dataDir, job.runId);
+    await rm(checkpoints, { recursive: true, force: true });
+    await mkdir(checkpoints, { recursive: true });
     const saved = await this.conn.getBuffer(keys.checkpoint(job.runId));
-    if (saved) await writeFile(checkpointPath(checkpointDir), saved);
+    if (saved) await writeFile(checkpointPath(checkpoints), saved);
     if (bullJob.attemptsStarted > 1 || saved) this.log(`trial ${job.runId}: ${saved ? `resuming from the broker's checkpoint of epoch ${checkpointEpoch(saved)}` : 'restarting (no checkpoint yet)'}`);
     const config = this.options.backend && this.options.backend !== 'auto' ? { ...job.config, backend: this.options.backend } : job.config;
     let chain = Promise.resolve();
     let ended = false;
     const forward = async (message: FromTrainer) => {
       if (message.type === 'epoch') {
-        const ckpt = await this.waitCheckpoint(checkpointDir, message.metrics.epoch, () => ended);
+        const ckpt = await this.waitCheckpoint(checkpoints, message.metrics.epoch, () => ended);
         await this.publish(job, { kind: 'trainer', message }, ckpt ?? undefined);
       } else await this.publish(job, { kind: 'trainer', message });
     };
     const handle = startTrainer(
-      { runId: job.runId, model: job.model, config, datasetDir, checkpointDir, resume: Boolean(saved) || job.resume },
+      { runId: job.runId, model: job.model, config, datasetDir, checkpointDir: checkpoints, resume: Boolean(saved) || job.resume },
       {
         fork: this.options.fork,
         onMessage: (message) => {

@@ -9,8 +9,8 @@ import type { z } from 'zod';
 import { ApiError } from '../../shared/errors';
 import { toPyTorch } from '../../shared/pytorch';
 import type { Store } from '../store';
-import type { ServiceContext } from '../service/context';
 import { readCheckpoint } from '../engine/checkpoint';
+import { checkpointDir } from '../paths';
 import { loadSubject } from '../reports/subject';
 import { buildBundle, bundleJson } from './bundle';
 import { toTfjs } from './model';
@@ -18,7 +18,7 @@ import { encodeSafetensors, pytorchLoader, pytorchStateDict } from './safetensor
 
 /** model.py loads the weights from this file beside it. */
 const PYTORCH_WEIGHTS = 'model.safetensors';
-import { deliver, prepareFolder, safeFileStem, writeFileAtomic } from './output';
+import { deliver, prepareFolder, safeFileStem, writeFileAtomic } from '../files';
 import { tableOf, toCsv } from './tables';
 
 export function exportData(store: Store, request: z.output<typeof DataExportSchema>, appVersion: string): FileResult {
@@ -42,11 +42,11 @@ export function exportData(store: Store, request: z.output<typeof DataExportSche
 }
 
 /**
- * Where a run's checkpoint.bin lives: one folder per run under the data folder, the folder
- * RunExecutor.checkpointDir (electron/runs/executor.ts) hands the trainer process.
+ * Where a run's checkpoint.bin lives: one folder per run under the data folder (paths.ts), the
+ * folder the run executor hands the trainer process.
  */
 export function runCheckpointDir(dataDir: string, runId: string): string {
-  return join(dataDir, 'checkpoints', runId);
+  return checkpointDir(dataDir, runId);
 }
 
 interface ProducedFile {
@@ -56,7 +56,7 @@ interface ProducedFile {
 }
 
 export function exportModel(
-  ctx: Pick<ServiceContext, 'store' | 'dataDir'> & { checkpointDir?: (runId: string) => string },
+  ctx: { store: Store; dataDir: string } & { checkpointDir?: (runId: string) => string },
   request: z.output<typeof ModelExportRequest>,
   appVersion: string,
 ): ModelExportResult {

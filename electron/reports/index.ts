@@ -1,6 +1,6 @@
 /**
  * The PDF report of a run, a comparison of runs or a sweep: one code path for the desktop app,
- * browser mode and the CLI (they differ only in where the bytes go; see exports/output.ts).
+ * browser mode and the CLI (they differ only in where the bytes go; see files.ts).
  */
 import { release, type } from 'node:os';
 import type { ReportSubject } from '../../shared/contract';
@@ -8,7 +8,7 @@ import type { Store } from '../store';
 import { buildDocument, defaultTitle, type Environment } from './document';
 import { renderPdf } from './pdf';
 import { loadSubject } from './subject';
-import { safeFileStem } from '../exports/output';
+import { safeFileStem } from '../files';
 
 export function currentEnvironment(appVersion: string): Environment {
   return {

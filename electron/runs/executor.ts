@@ -17,17 +17,16 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Store } from '../store';
 import { nowIso } from '../store';
-import type { EventBus } from '../service/events';
-import type { RunRunner } from '../service/context';
+import { checkpointDir } from '../paths';
 import { startPackTrainer, startTrainer, type ForkTrainer, type TrainerHandle, type TrainerOutcome } from '../trainer/host';
 import type { FromTrainer, Trial } from '../trainer/protocol';
 import type { Run, RunStatus } from '../../shared/domain';
 import { ApiError, isDiskFull, writeFailure } from '../../shared/errors';
-import type { CancelReason, TrialExecutor, TrialHandle } from '../sweeps/scheduler';
+import type { CancelReason, EventSink, TrialExecutor, TrialHandle } from '../sweeps/scheduler';
 
 export interface ExecutorOptions {
   store: Store;
-  events: EventBus;
+  events: EventSink;
   dataDir: string;
   /** The stored data set folder of an id (DatasetLibrary.dirFor). */
   datasetDir: (datasetId: string) => string;
@@ -64,7 +63,7 @@ export class RunExecutor implements TrialExecutor {
   constructor(private readonly options: ExecutorOptions) {}
 
   checkpointDir(runId: string): string {
-    return join(this.options.dataDir, 'checkpoints', runId);
+    return checkpointDir(this.options.dataDir, runId);
   }
 
   isActive(runId: string): boolean {
@@ -344,7 +343,7 @@ export class RunExecutor implements TrialExecutor {
  * full), the run is announced failed anyway (its database row says so after the next start's
  * recovery at the latest), and nothing throws.
  */
-export function failRun(store: Store, events: EventBus, runId: string, error: string): void {
+export function failRun(store: Store, events: EventSink, runId: string, error: string): void {
   let run: Run | null = null;
   try {
     run = store.runs.get(runId);
@@ -366,13 +365,14 @@ export function failRun(store: Store, events: EventBus, runId: string, error: st
  * Single runs (not in a sweep): started on request, a few at a time. Runs beyond the limit wait
  * as 'queued' and start as others end.
  */
-export class RunManager implements RunRunner {
+/** Starts, queues and cancels single runs (the service's RunRunner). */
+export class RunManager {
   private readonly queue: { runId: string; resume: boolean }[] = [];
 
   constructor(
     private readonly executor: RunExecutor,
     private readonly store: Store,
-    private readonly events: EventBus,
+    private readonly events: EventSink,
     private readonly limit: () => number,
   ) {}
 

@@ -13,29 +13,11 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { uploadsDir } from '../paths';
 
 /** 4 GiB: more than any data set of small images; a cap so a runaway upload cannot fill the disk. */
 export const MAX_UPLOAD_BYTES = 4 * 1024 ** 3;
 const SESSION_RE = /^[A-Za-z0-9_-]{8,64}$/;
-
-export function uploadsDir(dataDir: string): string {
-  return join(dataDir, 'uploads');
-}
-
-/**
- * Uploads are copies made only to be imported: once an import from one has ended (imported or
- * refused), its session folder goes. Paths outside the uploads folder are the user's own files
- * and are never touched.
- */
-export function removeUploadSessions(dataDir: string, paths: readonly string[]): void {
-  const root = uploadsDir(dataDir);
-  for (const path of paths) {
-    const full = resolve(path);
-    if (!full.startsWith(root + sep)) continue;
-    const session = full.slice(root.length + 1).split(sep)[0];
-    if (session) rmSync(join(root, session), { recursive: true, force: true });
-  }
-}
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));

@@ -1,7 +1,7 @@
 import type { Handlers } from './dispatch';
 import type { ServiceContext } from './context';
 import { ApiError } from '../../shared/errors';
-import { removeUploadSessions, uploadsDir } from '../server/upload';
+import { removeUploadSessions, uploadsDir } from '../paths';
 import { sweepSchedulerFor } from './sweeps';
 
 export function datasetHandlers(ctx: ServiceContext): Pick<

@@ -9,7 +9,7 @@ import type { Handlers } from './dispatch';
 import type { ServiceContext } from './context';
 import type { reportMethods } from '../../shared/contract/reports';
 import { appRoot } from '../paths';
-import { removeUploadSessions } from '../server/upload';
+import { removeUploadSessions } from '../paths';
 
 let version: string | null = null;
 function appVersion(): string {
@@ -21,7 +21,7 @@ export function reportHandlers(ctx: ServiceContext): Pick<Handlers, keyof typeof
   return {
     'reports.pdf': async ({ subject, title, path, overwrite }) => {
       const { buildReport } = await import('../reports');
-      const { deliver } = await import('../exports/output');
+      const { deliver } = await import('../files');
       const report = await buildReport(ctx.store, subject, { title, appVersion: appVersion() });
       return { ...deliver(report.bytes, { fileName: report.fileName, mimeType: 'application/pdf' }, { path, overwrite }), pages: report.pages };
     },

@@ -3,6 +3,7 @@ import { isDiskFull } from '../../shared/errors';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Db, type OpenOptions } from './db';
+import { registerDatabase } from './handle';
 import { datasetsRepository } from './datasets';
 import { runsRepository } from './runs';
 import { sweepsRepository } from './sweeps';
@@ -55,7 +56,7 @@ export function openStore(dataDir: string, options: OpenOptions = {}) {
       if (snapshot) rmSync(snapshot, { recursive: true, force: true });
     },
   };
-  databases.set(store, db);
+  registerDatabase(store, db);
   return store;
 }
 
@@ -83,14 +84,5 @@ function keepReserve(path: string): void {
   }
 }
 
-/**
- * The store's connection, for tests that inspect or seed tables directly (store/testing.ts).
- * The store does not hand it out: SQL lives in the repositories of this folder.
- */
-const databases = new WeakMap<object, Db>();
-/** @internal */
-export function storeDatabase(store: Store): Db {
-  return databases.get(store)!;
-}
 export type Store = ReturnType<typeof openStore>;
 export { nowIso, newId } from './ids';

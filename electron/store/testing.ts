@@ -3,4 +3,9 @@
  * directly. Product code reaches the database through the repositories (the layers check refuses
  * an import of this file or of store/db.ts from outside electron/store/).
  */
-export { storeDatabase as rawDatabase } from './index';
+import type { Db } from './db';
+import { databaseOf } from './handle';
+
+export function rawDatabase(store: object): Db {
+  return databaseOf(store);
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { appRoot } from '../../electron/paths';
 import { tempDir } from '../support/fixtures';
@@ -37,6 +37,48 @@ describe('layers check', () => {
         'electron/store/f.ts:1: electron/ must not import renderer code (renderer/src/App.vue)',
         'layers check: 6 violations',
       ]);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('fails on a back-arrow planted inside a copy of electron/, and on the raw database or a folder importing its own index', () => {
+    const dir = tempDir();
+    try {
+      // A copy of the real tree: it passes as it is …
+      for (const folder of ['electron', 'shared', 'renderer']) cpSync(join(appRoot(), folder), join(dir.path, folder), { recursive: true });
+      expect(check(dir.path).status).toBe(0);
+      // … then the store (bottom floor) reaches up to the scheduler, the scheduler to the service,
+      // the engine to the raw database, and a CLI subcommand to cli/index.ts.
+      const plant = (file: string, line: string) => writeFileSync(join(dir.path, file), `${line}\n`, { flag: 'a' });
+      plant('electron/store/runs.ts', "import type { SweepScheduler } from '../sweeps/scheduler';");
+      plant('electron/sweeps/grid.ts', "import { createService } from '../service';");
+      plant('electron/engine/rng.ts', "import { openDatabase } from '../store/db';");
+      plant('electron/cli/runs.ts', "import { buildProgram } from './index';");
+      const result = check(dir.path);
+      expect(result.status).toBe(1);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines).toHaveLength(5);
+      expect(lines).toContainEqual(expect.stringMatching(/^electron\/store\/runs\.ts:\d+: electron\/store \(floor 0\) must not import electron\/sweeps \(floor 2\)/));
+      expect(lines).toContainEqual(expect.stringMatching(/^electron\/sweeps\/grid\.ts:\d+: electron\/sweeps \(floor 2\) must not import electron\/service \(floor 7\)/));
+      expect(lines).toContainEqual(expect.stringMatching(/^electron\/engine\/rng\.ts:\d+: only electron\/store\/ may reach the raw database/));
+      expect(lines).toContainEqual(expect.stringMatching(/^electron\/cli\/runs\.ts:\d+: .*imports its own folder's index\.ts/));
+      expect(lines.at(-1)).toBe('layers check: 4 violations');
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('asks for a floor for a new folder inside electron/', () => {
+    const dir = tempDir();
+    try {
+      mkdirSync(join(dir.path, 'electron/newthing'), { recursive: true });
+      mkdirSync(join(dir.path, 'electron/store'), { recursive: true });
+      writeFileSync(join(dir.path, 'electron/newthing/a.ts'), "import { x } from '../store/b';\n");
+      writeFileSync(join(dir.path, 'electron/store/b.ts'), 'export const x = 1;\n');
+      const result = check(dir.path);
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain('electron/newthing has no floor in scripts/check-layers.mjs');
     } finally {
       dir.remove();
     }

@@ -8,8 +8,8 @@
 import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ApiError } from '../../shared/errors';
-import type { FileResult } from '../../shared/contract/reports';
+import { ApiError } from '../shared/errors';
+import type { FileResult } from '../shared/contract/reports';
 
 export interface OutputOptions {
   path?: string;

@@ -45,9 +45,19 @@ describe.skipIf(!hasChromium)('live training in the UI', () => {
     await controls.getByTestId('pause-sweep').click();
     await expect.poll(async () => (await h.t.call('sweeps.get', { id: sweep.id })).status, { timeout: 30_000 }).toBe('paused');
     await expect.poll(() => controls.getByTestId('sweep-status').textContent()).toBe('paused');
+    // The trial the pause stopped reads 'paused' (not 'interrupted', which reads like a crash).
+    const [trial] = (await h.t.call('runs.list', { sweepId: sweep.id, status: ['interrupted'], limit: 5 })).items;
+    expect(trial).toBeTruthy();
+    await page.evaluate((id) => (location.hash = `/runs/${id}`), trial!.id);
+    await expect.poll(() => page.getByTestId('run-status').textContent()).toBe('paused');
+    await page.evaluate(() => (location.hash = '/live'));
     await controls.getByTestId('resume-sweep').click();
     await expect.poll(async () => (await h.t.call('sweeps.get', { id: sweep.id })).status, { timeout: 30_000 }).toBe('running');
     await controls.getByTestId('cancel-sweep').click();
+    // Cancelling a whole sweep asks first; the dialog offers Pause instead.
+    await page.getByTestId('cancel-sweep-text').waitFor();
+    expect((await h.t.call('sweeps.get', { id: sweep.id })).status).toBe('running');
+    await page.getByTestId('confirm-cancel-sweep').click();
     await expect.poll(async () => (await h.t.call('sweeps.get', { id: sweep.id })).status, { timeout: 30_000 }).toBe('cancelled');
     await page.getByTestId('latest-sweep').waitFor();
   }, 150_000);

@@ -52,15 +52,12 @@ describe.skipIf(!hasChromium)('a new user in browser mode', () => {
     const page = await openPage(h, errors, '#/runs');
     await page.getByRole('heading', { name: 'Runs' }).first().waitFor();
     // What the page does with the key: not claimed (defaultPrevented stays false), no navigation.
-    const claimed = (key: string, init: KeyboardEventInit) =>
-      page.evaluate(
-        ([k, i]) => {
-          const e = new KeyboardEvent('keydown', { key: k, bubbles: true, cancelable: true, ...i });
-          window.dispatchEvent(e);
-          return e.defaultPrevented;
-        },
-        [key, init] as const,
-      );
+    const claimed = (key: string, init: { ctrlKey?: boolean; metaKey?: boolean; shiftKey?: boolean }): Promise<boolean> =>
+      page.evaluate((arg: { key: string; ctrlKey: boolean; metaKey: boolean; shiftKey: boolean }) => {
+        const e = new KeyboardEvent('keydown', { ...arg, bubbles: true, cancelable: true });
+        window.dispatchEvent(e);
+        return e.defaultPrevented;
+      }, { key, ctrlKey: !!init.ctrlKey, metaKey: !!init.metaKey, shiftKey: !!init.shiftKey });
     for (const [key, init] of [['n', { ctrlKey: true }], ['o', { ctrlKey: true }], ['N', { ctrlKey: true, shiftKey: true }], ['1', { ctrlKey: true }], ['n', { metaKey: true }]] as const) {
       expect(await claimed(key, init)).toBe(false);
     }

@@ -87,11 +87,12 @@ export function sweepHandlers(ctx: ServiceContext): Pick<Handlers, keyof typeof 
       checkValidation(spec.base, ds);
       return { ...planSweep(ctx.store, spec, ds, concurrency ?? scheduler().defaultConcurrency(spec)), seedAdvice: seedAdvice(ctx.store, spec) };
     },
-    'sweeps.create': ({ spec, concurrency, start }) => {
+    'sweeps.create': async ({ spec, concurrency, start }) => {
       const ds = dataset(spec.datasetId);
       ctx.checkModel(spec.model, ds);
       checkValidation(spec.base, ds);
-      const sweep = scheduler().create(spec, { concurrency });
+      // Stored in slices: thousands of trials never hold up other clients (browser mode).
+      const sweep = await scheduler().createInSlices(spec, { concurrency });
       return start ? scheduler().launch(sweep.id) : sweep;
     },
     'sweeps.launch': ({ id }) => scheduler().launch(id),

@@ -91,6 +91,13 @@ export function sweepsRepository(db: Db) {
             json_extract(config_json, '$.weightDecay') AS weight_decay, preset, pruned_json, rowid AS ord
        FROM runs WHERE sweep_id = ? ORDER BY seed, rowid`,
   );
+  const remainingOf = db.prepare<[string], { stored: number; unfinished: number; remaining: number | null }>(
+    `SELECT count(*) AS stored,
+            sum(status IN ('queued', 'running', 'interrupted')) AS unfinished,
+            sum(CASE WHEN status IN ('queued', 'running', 'interrupted')
+                     THEN max(0, json_extract(config_json, '$.epochs') - epochs_done) ELSE 0 END) AS remaining
+       FROM runs WHERE sweep_id = ?`,
+  );
   const ownerOf = db.prepare<[string], { owner_pid: number | null; heartbeat_at: string | null }>(
     'SELECT owner_pid, heartbeat_at FROM sweeps WHERE id = ?',
   );
@@ -172,6 +179,15 @@ export function sweepsRepository(db: Db) {
         pruned: r.pruned_json === null ? null : (JSON.parse(r.pruned_json) as NonNullable<Run['pruned']>),
         order: r.ord,
       }));
+    },
+    /**
+     * For the ETA, in one aggregate query (reading 5,000 trial rows into objects took ~85 ms on
+     * every update): trials stored, those still to train (queued, running, interrupted), and
+     * the epochs those have left.
+     */
+    remaining(id: string): { stored: number; unfinished: number; epochs: number } {
+      const row = remainingOf.get(id)!;
+      return { stored: row.stored, unfinished: row.unfinished ?? 0, epochs: row.remaining ?? 0 };
     },
     /** Moves every trial of the sweep in one of `from` to `to` in one statement; returns how many. */
     setTrialStatus(id: string, from: readonly RunStatus[], to: RunStatus): number {

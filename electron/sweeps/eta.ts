@@ -112,18 +112,27 @@ export function planSweep(
   let epochs = 0;
   let measured = 0;
   let first: EpochTimeEstimate | null = null;
+  // A cell's seeds share its configuration but for the seed: one estimate per cell, counted once
+  // per seed (5,000 trials of 100 cells: 100 configurations built, not 5,000; this runs with every
+  // sweep update of a draft's or a running sweep's ETA).
+  const perCell = new Map<string, { cell: (typeof trials)[number]['cell']; seed: number; count: number }>();
   for (const t of trials) {
-    const config = trialConfig(spec, t.cell, t.seed);
-    const model = trialModel(spec, t.cell, (p) => presetModel(p, dataset.numClasses));
+    const group = perCell.get(t.cell.cellId);
+    if (group) group.count++;
+    else perCell.set(t.cell.cellId, { cell: t.cell, seed: t.seed, count: 1 });
+  }
+  for (const { cell, seed, count } of perCell.values()) {
+    const config = trialConfig(spec, cell, seed);
+    const model = trialModel(spec, cell, (p) => presetModel(p, dataset.numClasses));
     const key = `${JSON.stringify(model.layers)}|${config.batchSize}`;
     let est = cache.get(key);
     if (!est) cache.set(key, (est = epochSeconds(store, dataset, model, config)));
     first ??= est;
     const trialSeconds = est.seconds * config.epochs;
-    total += trialSeconds;
+    total += trialSeconds * count;
     longest = Math.max(longest, trialSeconds);
-    epochs += config.epochs;
-    if (est.source === 'measured') measured++;
+    epochs += config.epochs * count;
+    if (est.source === 'measured') measured += count;
   }
   const parallel = Math.max(1, Math.min(concurrency, trials.length));
   const allMeasured = measured === trials.length;
@@ -161,13 +170,12 @@ const planCache = new WeakMap<Store, Map<string, number>>();
  */
 export function sweepEta(store: Store, sweep: Sweep): number | null {
   if (!['draft', 'running', 'paused', 'interrupted'].includes(sweep.status)) return null;
-  const all = store.sweeps.trials(sweep.id);
-  const trials = all.filter((t) => ['queued', 'running', 'interrupted'].includes(t.status));
+  const left = store.sweeps.remaining(sweep.id);
   // A search sweep's configurations not proposed yet will train too (each with its repeats).
-  const unproposed = Math.max(0, sweep.trials.total - all.length);
-  if (!trials.length && !unproposed) return null;
+  const unproposed = Math.max(0, sweep.trials.total - left.stored);
+  if (!left.unfinished && !unproposed) return null;
   const share = sweep.spec.prune ? expectedEpochs(sweep.spec.prune, sweep.trials.total, sweep.spec.base.epochs) / (sweep.trials.total * sweep.spec.base.epochs) : 1;
-  const remainingEpochs = trials.reduce((sum, t) => sum + Math.max(0, t.epochs - t.epochsDone), 0) + unproposed * sweep.spec.base.epochs * share;
+  const remainingEpochs = left.epochs + unproposed * sweep.spec.base.epochs * share;
   const measured = store.sweeps.medianEpochSeconds(sweep.id);
   let secondsPerEpoch: number;
   if (measured !== null) {
@@ -185,6 +193,6 @@ export function sweepEta(store: Store, sweep: Sweep): number | null {
   }
   // A packed trainer trains its whole pack in each epoch's seconds: it counts as that many trials.
   const pack = store.sweeps.packSize(sweep.id);
-  const parallel = Math.max(1, Math.min(sweep.concurrency * pack, trials.length + unproposed));
+  const parallel = Math.max(1, Math.min(sweep.concurrency * pack, left.unfinished + unproposed));
   return (remainingEpochs * secondsPerEpoch) / parallel;
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startServer, type RunningServer } from '../../electron/server';
@@ -286,6 +287,33 @@ describe('browser mode hardening', () => {
     expect(elapsed).toBeLessThan(2000);
     expect(t.runtime.store.sweeps.list()).toHaveLength(0);
     attacker.ws.close();
+    user.ws.close();
+  });
+
+  it('stores a 5,000-trial sweep in slices: another client is answered many times while it is stored', async () => {
+    const lrs = Array.from({ length: 50 }, (_, i) => 1e-4 * (i + 1));
+    const spec = { datasetId, model: tinyModel, base: tinyConfig, axes: { lr: { values: lrs }, clip: [null, 1] }, repeats: 50 };
+    const creator = await openSocket(server.port, server.token);
+    const user = await openSocket(server.port, server.token);
+    const delay = monitorEventLoopDelay({ resolution: 5 });
+    delay.enable();
+    let done = false;
+    const create = creator.call('sweeps.create', { spec, start: false }).finally(() => (done = true));
+    // Served while the sweep is being stored: before, one transaction answered nobody until the end.
+    let answered = 0;
+    while (!done) {
+      const info = await user.call('app.info', {});
+      if (!done) answered += info.ok ? 1 : 0;
+    }
+    delay.disable();
+    const reply = await create;
+    expect(reply.ok, JSON.stringify(reply.error)).toBe(true);
+    const sweep = reply.value as { id: string; trials: { total: number } };
+    expect(sweep.trials.total).toBe(5000);
+    expect(answered).toBeGreaterThanOrEqual(3);
+    console.log(`[hardening] 5,000-trial sweep stored; other client answered ${answered} times; longest event-loop delay ${(delay.max / 1e6).toFixed(0)} ms`);
+    expect((await user.call('sweeps.delete', { id: sweep.id })).ok).toBe(true);
+    creator.ws.close();
     user.ws.close();
   });
 

@@ -4,6 +4,7 @@
  * purpose (100 training images, a few epochs, slowed steps so kills land mid-trial).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -251,6 +252,44 @@ describe.skipIf(!hasRedis)('sweeplab slurm on a real single-node Slurm', () => {
       for (const t of trials) expect(t.worker).toMatch(new RegExp(`^slurm-${jobId}_[12]@`));
     } finally {
       await slurm?.stop();
+      await redis.stop();
+      dir.remove();
+    }
+  }, 200_000);
+});
+
+describe.skipIf(!hasRedis)('a broker that goes away mid-sweep', () => {
+  it('is reported once, and the sweep continues when it is back without losing or duplicating epochs', async () => {
+    const dir = tempDir('sweeplab-broker-restart-');
+    const persistDir = join(dir.path, 'redis');
+    mkdirSync(persistDir);
+    let redis = await startRedis(PASSWORD, { persistDir });
+    const data = join(dir.path, 'tiny');
+    writeTinyIdx(data);
+    // Locks outlive the outage here (as the 30 s default does in production).
+    process.env.SWEEPLAB_BROKER_LOCK_MS = '15000';
+    process.env.SWEEPLAB_TRAINER_TEST_STEP_MS = '120';
+    const worker = cli(join(dir.path, 'worker'), ['worker', '--broker', redis.url, '--slots', '2', '--name', 'steady']);
+    try {
+      const home = join(dir.path, 'coord');
+      const sweep = cli(home, ['--broker', redis.url, '--local-slots', '0', 'sweep', '--dataset', data, '--model', 'shl', '--lr', '0.001,0.01', '--epochs', '8', '--batch', '32']);
+      const { sweepId } = (await sweep.waitFor((l) => typeof l.sweepId === 'string')) as { sweepId: string };
+      await sweep.waitFor((l) => l.type === 'epoch' && l.epoch === 2);
+      await redis.stop();
+      await new Promise((r) => setTimeout(r, 2000));
+      redis = await startRedis(PASSWORD, { port: redis.port, persistDir });
+      const stats = (await sweep.waitFor((l) => l.type === 'stats', 150_000)) as { status: string };
+      expect(stats.status).toBe('completed');
+      await sweep.exit;
+      epochsOnce(home, sweepId, 8);
+      const said = sweep.stderr().split('\n').filter((l) => /Cannot reach the broker/.test(l));
+      expect(said).toHaveLength(1);
+      expect(said[0]).not.toContain(PASSWORD);
+      expect(sweep.stderr()).toMatch(/the broker at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ is back/);
+    } finally {
+      worker.child.kill('SIGKILL');
+      delete process.env.SWEEPLAB_BROKER_LOCK_MS;
+      delete process.env.SWEEPLAB_TRAINER_TEST_STEP_MS;
       await redis.stop();
       dir.remove();
     }

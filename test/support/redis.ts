@@ -21,9 +21,11 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-export async function startRedis(password: string): Promise<TestRedis> {
-  const port = await freePort();
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--requirepass', password], {
+/** `persistDir`: an append-only file there (fsync always), so a restart on the same port keeps everything. */
+export async function startRedis(password: string, options: { port?: number; persistDir?: string } = {}): Promise<TestRedis> {
+  const port = options.port ?? (await freePort());
+  const persistence = options.persistDir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', options.persistDir] : ['--appendonly', 'no'];
+  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--requirepass', password], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await new Promise<void>((resolve, reject) => {

@@ -127,12 +127,16 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   // A GPU is known once the backend probe ran (the app and `serve` start it, the CLI before a
   // sweep or run with backend auto); until then, only an installed tfjs-node-gpu says so.
   let gpu = backends[0] === 'tensorflow-gpu';
+  let webgpuSoftware = false;
   let probed: Promise<BackendState[]> | null = null;
   const probeBackends = (refresh = false): Promise<BackendState[]> => {
     if (!probed || refresh) {
       probed = probeBackendsInTrainer({ fork: options.fork });
       probed.then(
-        (states) => (gpu = GPU_BACKENDS.includes(states.find((s) => s.auto)?.name ?? 'cpu')),
+        (states) => {
+          gpu = GPU_BACKENDS.includes(states.find((s) => s.auto)?.name ?? 'cpu');
+          webgpuSoftware = states.some((s) => s.name === 'webgpu' && s.available && s.software);
+        },
         () => (probed = null),
       );
     }
@@ -172,7 +176,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     }
   }
   // With a broker, a sweep's concurrency is how many of its trials wait in the queue at once.
-  const scheduler = new SweepScheduler({ store, events, executor: sweepExecutor, gpu: () => gpu && !cluster, cores: cluster ? () => 256 : undefined });
+  const scheduler = new SweepScheduler({ store, events, executor: sweepExecutor, gpu: () => gpu && !cluster, webgpuSoftware: () => webgpuSoftware, cores: cluster ? () => 256 : undefined });
   const ctx: ServiceContext = {
     dataDir: options.dataDir,
     transport: options.transport,

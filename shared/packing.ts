@@ -32,7 +32,9 @@ export function packKey(model: ModelSpec, config: TrainConfig): string {
  */
 const PACKING_BACKENDS: readonly string[] = ['tensorflow-gpu', 'webgpu', 'cpu'];
 
-export function packsByDefault(backend: BackendChoice, gpuDetected: boolean): boolean {
+export function packsByDefault(backend: BackendChoice, gpuDetected: boolean, webgpuSoftware = false): boolean {
+  // A software WebGPU adapter (llvmpipe…) is a CPU running shaders: a pack of 18 trained at 0.44x there (bench:pack --quick).
+  if (backend === 'webgpu' && webgpuSoftware) return false;
   return PACKING_BACKENDS.includes(backend) || (backend === 'auto' && gpuDetected);
 }
 

@@ -82,6 +82,8 @@ export interface SweepSchedulerOptions {
   pid?: number;
   /** Memory one trainer's pack may use (default: shared/packing.ts packBudgetBytes for the sweep's backend): bounds the pack size. */
   packBudgetBytes?: number;
+  /** True once the backend probe found only a software WebGPU adapter: webgpu sweeps then do not pack unless asked. */
+  webgpuSoftware?: () => boolean;
   /** Free host memory in bytes (default os.freemem), for the pack budget on CPU backends. */
   freeMemory?: () => number;
 }
@@ -618,7 +620,7 @@ export class SweepScheduler {
   /** The most trials one trainer may take for this sweep now (1: no packing). */
   private packCap(sweep: Sweep): number {
     if (!this.executor.startPack || sweep.spec.pack === 1) return 1;
-    if (sweep.spec.pack === undefined && !packsByDefault(sweep.spec.base.backend, this.options.gpu?.() ?? false)) return 1;
+    if (sweep.spec.pack === undefined && !packsByDefault(sweep.spec.base.backend, this.options.gpu?.() ?? false, this.options.webgpuSoftware?.() ?? false)) return 1;
     return sweep.spec.pack ?? MAX_PACK;
   }
 

@@ -25,7 +25,7 @@ describe('packing in the sweep scheduler', () => {
   let scheduler: SweepScheduler;
   let datasetId: string;
   let gpu = false;
-  const make = (over: Partial<SweepSpecInput> = {}, options: { packBudgetBytes?: number; freeMemory?: () => number } = {}) => {
+  const make = (over: Partial<SweepSpecInput> = {}, options: { packBudgetBytes?: number; freeMemory?: () => number; webgpuSoftware?: () => boolean } = {}) => {
     scheduler = new SweepScheduler({ store, events: new EventBus(), executor: exec, cores: () => 2, gpu: () => gpu, pollMs: 20, ...options });
     const spec = SweepSpec.parse({
       datasetId,
@@ -109,6 +109,25 @@ describe('packing in the sweep scheduler', () => {
     expect(exec.started).toHaveLength(8);
   });
 
+  it('webgpu packs automatically, except on a software adapter (unless asked)', async () => {
+    const sweep = make({ base: { lr: 0.001, epochs: 2, backend: 'webgpu' } }, { webgpuSoftware: () => true });
+    scheduler.launch(sweep.id);
+    await drain();
+    expect(exec.packs).toEqual([]);
+    await scheduler.shutdown();
+    exec = new PackingExecutor(store);
+    const asked = make({ base: { lr: 0.001, epochs: 2, backend: 'webgpu' }, pack: 4 }, { webgpuSoftware: () => true });
+    scheduler.launch(asked.id);
+    await drain();
+    expect(exec.packs.map((p) => p.length)).toEqual([4, 4]);
+    await scheduler.shutdown();
+    exec = new PackingExecutor(store);
+    const hardware = make({ base: { lr: 0.001, epochs: 2, backend: 'webgpu' } }, { webgpuSoftware: () => false });
+    scheduler.launch(hardware.id);
+    await drain();
+    expect(exec.packs.map((p) => p.length)).toEqual([8]);
+  });
+
   it('on CPU backends the pack size follows free host memory', async () => {
     const member = packMemberBytes(tinyModel, [28, 28, 1], 10, 64);
     // Half of what is free goes to packs: room for 3 trials of this model.
@@ -148,6 +167,8 @@ describe('pack sizes', () => {
     expect(packsByDefault('auto', false)).toBe(false);
     expect(packsByDefault('wasm', true)).toBe(false);
     expect(packsByDefault('cpu', false)).toBe(true); // measured: a pack shares the cpu backend's per-op cost
+    expect(packsByDefault('webgpu', false)).toBe(true);
+    expect(packsByDefault('webgpu', false, true)).toBe(false); // a software adapter: measured 0.44x
   });
 
   it('the memory budget: fixed on a GPU, half the free host memory on CPU backends, shared by the trainers at once', () => {

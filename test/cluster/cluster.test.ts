@@ -13,7 +13,8 @@ import { createRuntime } from '../../electron/runtime';
 import { QUEUE_NAME, keys } from '../../electron/cluster/broker';
 import { tempDir, tinyModel } from '../support/fixtures';
 import { cli, until, writeTinyIdx, type Cli } from '../support/sweepCli';
-import { hasRedis, startRedis, type TestRedis } from '../support/redis';
+import { freePort, hasRedis, startRedis, type TestRedis } from '../support/redis';
+import { spawn, spawnSync } from 'node:child_process';
 import { slurmUnavailable, startSlurm, type TestSlurm } from '../support/slurm';
 
 const PASSWORD = 'pa55-w0rd-secret';
@@ -294,4 +295,48 @@ describe.skipIf(!hasRedis)('a broker that goes away mid-sweep', () => {
       dir.remove();
     }
   }, 200_000);
+});
+
+describe.skipIf(!hasRedis)('rediss:// (TLS)', () => {
+  it('a sweep trains through a TLS broker whose CA is given with NODE_EXTRA_CA_CERTS', async () => {
+    const dir = tempDir('sweeplab-tls-');
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir.path, 'key.pem'), '-out', join(dir.path, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
+    if (made.status !== 0) {
+      console.log('TLS test skipped: openssl could not make a certificate');
+      dir.remove();
+      return;
+    }
+    const port = await freePort();
+    const server = spawn('redis-server', ['--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--requirepass', PASSWORD,
+      '--tls-cert-file', join(dir.path, 'cert.pem'), '--tls-key-file', join(dir.path, 'key.pem'), '--tls-ca-cert-file', join(dir.path, 'cert.pem'), '--tls-auth-clients', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    server.stdout!.on('data', (d) => (out += d));
+    await until(() => out.includes('Ready to accept'), 10_000);
+    const url = `rediss://:${PASSWORD}@127.0.0.1:${port}`;
+    const data = join(dir.path, 'tiny');
+    writeTinyIdx(data);
+    process.env.NODE_EXTRA_CA_CERTS = join(dir.path, 'cert.pem');
+    const worker = cli(join(dir.path, 'worker'), ['worker', '--broker', url, '--slots', '1', '--name', 'tls']);
+    delete process.env.NODE_EXTRA_CA_CERTS;
+    try {
+      // Without the CA the certificate is refused: one clear line.
+      const untrusted = cli(join(dir.path, 'x'), ['workers', '--broker', url]);
+      expect((await untrusted.exit).code).not.toBe(0);
+      expect(untrusted.stderr().trim().split('\n')).toHaveLength(1);
+      expect(untrusted.stderr()).not.toContain(PASSWORD);
+      process.env.NODE_EXTRA_CA_CERTS = join(dir.path, 'cert.pem');
+      const home = join(dir.path, 'coord');
+      const sweep = cli(home, ['--broker', url, '--local-slots', '0', 'sweep', '--dataset', data, '--model', 'shl', '--lr', '0.001', '--epochs', '2', '--batch', '32']);
+      delete process.env.NODE_EXTRA_CA_CERTS;
+      const { sweepId } = (await sweep.waitFor((l) => typeof l.sweepId === 'string')) as { sweepId: string };
+      const stats = (await sweep.waitFor((l) => l.type === 'stats', 120_000)) as { status: string };
+      expect(stats.status).toBe('completed');
+      await sweep.exit;
+      expect(epochsOnce(home, sweepId, 2)[0]!.worker).toBe('tls');
+    } finally {
+      worker.child.kill('SIGKILL');
+      server.kill('SIGTERM');
+      dir.remove();
+    }
+  }, 150_000);
 });

@@ -20,6 +20,7 @@ import { heatmapChart, interactionChart, lineChart, PALETTE, scatterChart, type 
 import { describeMethod, describePrune, describeSpace } from '../../shared/adaptive';
 import { clipLabel, dateTime, deltaPp, duration, hyper, int, pct, pp, pValue } from './format';
 import type { LoadedSubject, RunWithEpochs } from './subject';
+import { groupRuns, mixedDatasets, MIXED_DATASETS_WARNING, overfitRows, type GroupField } from '../../shared/compare';
 
 export interface Environment {
   appVersion: string;
@@ -33,6 +34,8 @@ export interface ReportOptions {
   title: string;
   generatedAt: Date;
   environment: Environment;
+  /** A comparison's grouping and smoothing as shown on screen (default: none, raw). */
+  comparison?: { groupBy: GroupField; smoothing: number };
 }
 
 // A4 portrait with 40 pt side margins: 515 pt of content width.
@@ -353,10 +356,43 @@ function runLabel(k: number, run: Run, many: boolean): string {
   return `#${k + 1} ${name}`;
 }
 
-function comparisonContent(subject: LoadedSubject): Content[] {
+const GROUP_NAMES: Record<GroupField, string> = {
+  none: 'no grouping',
+  lr: 'learning rate',
+  clip: 'clip norm',
+  model: 'model',
+  optimizer: 'optimizer',
+  batchSize: 'batch size',
+  dataset: 'data set',
+  sweep: 'sweep',
+  epochs: 'epochs',
+};
+
+/**
+ * Exponential moving average with bias correction, as the Compare view smooths its curves
+ * (a few lines, not worth a dependency).
+ */
+function smoothValues(values: readonly number[], weight: number): number[] {
+  if (weight <= 0) return values.slice();
+  let avg = 0;
+  return values.map((v, i) => {
+    avg = avg * weight + (1 - weight) * v;
+    return avg / (1 - weight ** (i + 1));
+  });
+}
+
+function comparisonContent(subject: LoadedSubject, view: { groupBy: GroupField; smoothing: number }): Content[] {
   const runs = subject.runs;
   const many = runs.length > 5;
-  const out: Content[] = [heading('Results')];
+  const mixed = mixedDatasets(runs.map(({ run }) => run));
+  const out: Content[] = [];
+  if (mixed.length) out.push({ text: `Warning: ${MIXED_DATASETS_WARNING(mixed)}`, bold: true, color: '#9a5b00', margin: [0, 0, 0, 8] });
+  out.push(
+    note(
+      `As on screen: ${view.groupBy === 'none' ? 'one line per run' : `grouped by ${GROUP_NAMES[view.groupBy]} (mean per group)`}; ${view.smoothing > 0 ? `curves smoothed (moving average weight ${view.smoothing.toFixed(2)})` : 'curves not smoothed'}.`,
+    ),
+  );
+  out.push(heading('Results'));
   out.push(
     table(
       ['#', 'Run', 'Model', 'lr', 'Clip', 'Seed', 'Epochs', 'Best val acc', 'Final val', 'Final train', 'Time'],
@@ -377,14 +413,44 @@ function comparisonContent(subject: LoadedSubject): Content[] {
         ];
       }),
       [12, '*', 30, 32, 26, 22, 30, 60, 38, 38, 46],
-      { alignRight: [0, 3, 4, 5, 6, 7, 8, 9, 10], highlight: (r) => (bestRunIndex(runs) === r ? '#eaf4ea' : null) },
+      { alignRight: [0, 3, 4, 5, 6, 7, 8, 9, 10], highlight: (r) => (!mixed.length && bestRunIndex(runs) === r ? '#eaf4ea' : null) },
     ),
   );
-  const best = bestRunIndex(runs);
-  if (best !== null) {
-    const { run } = runs[best]!;
-    out.push(note(`Highest best-epoch validation accuracy: #${best + 1} ${run.name}, ${pct(run.bestValAcc)} at epoch ${run.bestEpoch}.`));
+  // The highest run is named within one data set only: accuracies on different data are not comparable.
+  const byDataset = new Map<string, number[]>();
+  runs.forEach(({ run }, k) => byDataset.set(run.datasetId, [...(byDataset.get(run.datasetId) ?? []), k]));
+  for (const indices of byDataset.values()) {
+    const best = bestRunIndex(indices.map((k) => runs[k]!));
+    if (best === null) continue;
+    const k = indices[best]!;
+    const { run } = runs[k]!;
+    const where = mixed.length ? ` on ${run.datasetName ?? run.datasetId}` : '';
+    out.push(note(`Highest best-epoch validation accuracy${where}: #${k + 1} ${run.name}, ${pct(run.bestValAcc)} at epoch ${run.bestEpoch}.`));
   }
+
+  // The overfitting table, per run or per group as on screen.
+  const epochsById = Object.fromEntries(runs.map(({ run, epochs }) => [run.id, epochs]));
+  const rows = overfitRows(runs.map(({ run }) => run), epochsById, view.groupBy, hyper);
+  const indexOf = new Map(runs.map(({ run }, k) => [run.id, k + 1]));
+  out.push(
+    heading('Overfitting'),
+    note('Validation accuracy / training accuracy after the last epoch (1.0: no gap), the gap in points, and the best epoch.'),
+    table(
+      [view.groupBy === 'none' ? 'Run' : 'Group', 'Runs', 'Final val', 'Final train', 'Val / train', 'Gap', 'Best val', 'Best epoch'],
+      rows.map((r) => [
+        view.groupBy === 'none' ? `#${indexOf.get(r.key) ?? '?'} ${r.label}` : r.label,
+        r.n,
+        r.finalVal === null ? '–' : pct(r.finalVal),
+        r.finalTrain === null ? '–' : pct(r.finalTrain),
+        r.ratio === null ? '–' : `${r.ratio.toFixed(3)}${r.ratioStd !== null ? ` ± ${r.ratioStd.toFixed(3)}` : ''}`,
+        r.gap === null ? '–' : `${(r.gap * 100).toFixed(2)} pt`,
+        r.bestVal === null ? '–' : pct(r.bestVal),
+        r.bestEpoch ?? '–',
+      ]),
+      ['*', 26, 40, 40, 56, 40, 40, 36],
+      { alignRight: [1, 2, 3, 4, 5, 6, 7] },
+    ),
+  );
 
   // Settings: the ones all runs share once, the ones that differ per run.
   const perRun = runs.map(({ run }) => new Map(configPairs(run)));
@@ -429,17 +495,32 @@ function comparisonContent(subject: LoadedSubject): Content[] {
     out.push(...modelLayerTable(model, subject.datasets.get(datasetId)));
   }
 
-  // Curves: one chart per metric, a line per run.
+  // Curves: one chart per metric, a line per run (or the mean line of each group), smoothed as on screen.
   const withEpochs = runs.map((r, k) => ({ ...r, k })).filter((r) => r.epochs.length > 0);
   if (withEpochs.length) {
+    const groups = view.groupBy === 'none' ? [] : groupRuns(withEpochs.map((r) => ({ ...r.run, entry: r })), view.groupBy, hyper);
     const series = (f: (e: EpochMetrics) => number): Series[] =>
-      withEpochs.map(({ run, epochs, k }) => ({
-        name: runLabel(k, run, many),
-        points: epochs.map((e) => [e.epoch, f(e)] as [number, number]),
-        color: PALETTE[k % PALETTE.length],
-        // Past the palette's nine colours, lines repeat a colour but not its dash.
-        dashed: Math.floor(k / PALETTE.length) % 2 === 1,
-      }));
+      view.groupBy === 'none'
+        ? withEpochs.map(({ run, epochs, k }) => {
+            const ys = smoothValues(epochs.map(f), view.smoothing);
+            return {
+              name: runLabel(k, run, many),
+              points: epochs.map((e, i) => [e.epoch, ys[i]!] as [number, number]),
+              color: PALETTE[k % PALETTE.length],
+              // Past the palette's nine colours, lines repeat a colour but not its dash.
+              dashed: Math.floor(k / PALETTE.length) % 2 === 1,
+            };
+          })
+        : groups.map((g, gi) => {
+            const longest = Math.max(...g.runs.map((r) => r.entry.epochs.length));
+            const mean: [number, number][] = [];
+            for (let i = 0; i < longest; i++) {
+              const vals = g.runs.flatMap((r) => (r.entry.epochs[i] ? [f(r.entry.epochs[i]!)] : []));
+              mean.push([i + 1, vals.reduce((a, b) => a + b, 0) / vals.length]);
+            }
+            const ys = smoothValues(mean.map((p) => p[1]), view.smoothing);
+            return { name: `${g.label} (n=${g.runs.length})`, points: mean.map((p, i) => [p[0], ys[i]!] as [number, number]), color: PALETTE[gi % PALETTE.length], dashed: Math.floor(gi / PALETTE.length) % 2 === 1 };
+          });
     const common = { xName: 'epoch', width: CONTENT_WIDTH, height: CHART_HEIGHT };
     out.push(
       keepTogether(heading('Curves'), chart(lineChart({ ...common, title: 'Validation accuracy', yName: 'accuracy', yFormat: 'pct', series: series((e) => e.valAcc) }))),
@@ -858,7 +939,7 @@ export function buildDocument(subject: LoadedSubject, o: ReportOptions): TDocume
     if (d) datasetNames.push(d.name);
   }
   const body =
-    subject.kind === 'run' ? runContent(subject) : subject.kind === 'comparison' ? comparisonContent(subject) : sweepContent(subject);
+    subject.kind === 'run' ? runContent(subject) : subject.kind === 'comparison' ? comparisonContent(subject, o.comparison ?? { groupBy: 'none', smoothing: 0 }) : sweepContent(subject);
   return {
     pageSize: 'A4',
     pageMargins: PAGE.margins,

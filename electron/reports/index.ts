@@ -3,7 +3,7 @@
  * browser mode and the CLI (they differ only in where the bytes go; see files.ts).
  */
 import { release, type } from 'node:os';
-import type { ReportSubject } from '../../shared/contract';
+import { ComparisonOptions, type ReportSubject } from '../../shared/contract';
 import type { Store } from '../store';
 import { buildDocument, defaultTitle, type Environment } from './document';
 import { renderPdf } from './pdf';
@@ -30,11 +30,16 @@ export interface BuiltReport {
 export async function buildReport(
   store: Store,
   subject: ReportSubject,
-  options: { title?: string; appVersion: string; now?: Date },
+  options: { title?: string; appVersion: string; now?: Date; comparison?: ComparisonOptions },
 ): Promise<BuiltReport> {
   const loaded = loadSubject(store, subject);
   const title = options.title ?? defaultTitle(loaded);
-  const doc = buildDocument(loaded, { title, generatedAt: options.now ?? new Date(), environment: currentEnvironment(options.appVersion) });
+  const doc = buildDocument(loaded, {
+    title,
+    generatedAt: options.now ?? new Date(),
+    environment: currentEnvironment(options.appVersion),
+    comparison: ComparisonOptions.parse(options.comparison ?? {}),
+  });
   const { bytes, pages } = await renderPdf(doc);
   return { bytes, pages, title, fileName: `${safeFileStem(title, 'sweeplab-report')}.pdf` };
 }

@@ -19,10 +19,10 @@ function appVersion(): string {
 
 export function reportHandlers(ctx: ServiceContext): Pick<Handlers, keyof typeof reportMethods> {
   return {
-    'reports.pdf': async ({ subject, title, path, overwrite }) => {
+    'reports.pdf': async ({ subject, title, path, overwrite, comparison }) => {
       const { buildReport } = await import('../reports');
       const { deliver } = await import('../files');
-      const report = await buildReport(ctx.store, subject, { title, appVersion: appVersion() });
+      const report = await buildReport(ctx.store, subject, { title, appVersion: appVersion(), comparison });
       return { ...deliver(report.bytes, { fileName: report.fileName, mimeType: 'application/pdf' }, { path, overwrite }), pages: report.pages };
     },
     'exports.data': async (request) => {

@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { Id } from '../domain';
 import { method } from './common';
 import { neutraliseBidi } from '../text';
+import { GROUP_FIELD_NAMES } from '../compare';
 
 const AbsolutePath = z
   .string()
@@ -49,8 +50,19 @@ export const FileResult = z.strictObject({
 });
 export type FileResult = z.infer<typeof FileResult>;
 
+/** How a comparison is shown (the Compare view's choices), reproduced by its PDF. */
+export const ComparisonOptions = z.strictObject({
+  /** Runs grouped by this config field: one mean line per group and the overfitting table per group. */
+  groupBy: z.enum(GROUP_FIELD_NAMES).default('none'),
+  /** Exponential moving average weight applied to the curves (0: raw). */
+  smoothing: z.number().min(0).max(0.99).default(0),
+});
+export type ComparisonOptions = z.input<typeof ComparisonOptions>;
+
 export const PdfRequest = z.strictObject({
   subject: ReportSubject,
+  /** For a comparison (2+ runs): the grouping and smoothing shown on screen; ignored otherwise. */
+  comparison: ComparisonOptions.optional(),
   /** Overrides the generated title ("Run kmnist both lr 0.001 …", "Sweep …", "Comparison of 3 runs"). */
   title: z.string().overwrite(neutraliseBidi).trim().min(1).max(200).optional(),
   ...Output,

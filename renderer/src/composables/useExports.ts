@@ -9,6 +9,7 @@ import { useToasts } from '../stores/toasts';
 import { saveFile } from '../lib/files';
 import { uploadHeaders, uploadSessionId } from '../lib/upload';
 import { ApiError } from '../../../shared/errors';
+import type { ComparisonOptions } from '../../../shared/contract';
 
 export type ExportSubject = { runIds: string[] } | { sweepId: string };
 
@@ -28,9 +29,9 @@ export function useExports() {
     }
   }
 
-  const pdf = (subject: ExportSubject, title?: string) =>
+  const pdf = (subject: ExportSubject, title?: string, comparison?: ComparisonOptions) =>
     run('export the PDF report', async () => {
-      const file = await api.reports.pdf({ subject, ...(title ? { title } : {}) });
+      const file = await api.reports.pdf({ subject, ...(title ? { title } : {}), ...(comparison ? { comparison } : {}) });
       saveFile(file.fileName, file.mimeType, file.base64!);
       toasts.success(`Report saved: ${file.fileName} (${file.pages} ${file.pages === 1 ? 'page' : 'pages'})`);
     });

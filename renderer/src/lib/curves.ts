@@ -91,8 +91,10 @@ export interface CurveRun {
   id: string;
   name: string;
   epochs: readonly EpochMetrics[];
-  /** Group label when grouping by a config field. */
+  /** Group label when grouping by a config field (groups are drawn in the order runs arrive). */
   group?: string;
+  /** The run's configuration in one line (shared/compare.ts runConfigLine), named by its tooltip. */
+  config?: string;
 }
 
 export interface CompareSettings {
@@ -136,6 +138,9 @@ export function compareOption(runs: readonly CurveRun[], settings: CompareSettin
       series.push({
         name,
         type: 'custom',
+        // The band shares the legend entry with its mean line: same colour, or the legend shows the palette's next one.
+        color,
+        itemStyle: { color },
         silent: true,
         z: 1,
         data: band.x.map((x, i) => [x, lower[i]!, upper[i]!]),
@@ -160,6 +165,7 @@ export function compareOption(runs: readonly CurveRun[], settings: CompareSettin
         color,
         showSymbol: band.x.length < 30,
         data: band.x.map((x, i) => ({ value: [x, band.mean[i]!], std: band.std[i]!, n: band.n[i]! })),
+        tooltip: { formatter: (p: unknown) => groupTooltip(p as TooltipParam & { data: { std: number; n: number } }, label, members, settings) },
       } as never);
     });
   } else {
@@ -168,6 +174,7 @@ export function compareOption(runs: readonly CurveRun[], settings: CompareSettin
         id: run.id,
         name: run.name,
         type: 'line',
+        tooltip: { formatter: (p: unknown) => tooltipItem(p as TooltipParam, settings, run) },
         color: colorAt(i),
         showSymbol: !many && run.epochs.length < 30,
         symbolSize: 5,
@@ -182,9 +189,8 @@ export function compareOption(runs: readonly CurveRun[], settings: CompareSettin
     textStyle: { color: theme.text },
     grid: { left: 60, right: 24, top: many || settings.grouped ? 16 : 40, bottom: 44, containLabel: false },
     legend: many && !settings.grouped ? { show: false } : { top: 0, type: 'scroll', textStyle: { color: theme.muted } },
-    tooltip: many && !settings.grouped
-      ? { trigger: 'item', formatter: (p: unknown) => tooltipItem(p as TooltipParam, settings) }
-      : { trigger: 'axis', valueFormatter: (v) => (typeof v === 'number' ? (acc ? pct(v) : v.toPrecision(4)) : String(v)) },
+    // Item tooltips whatever the number of lines: hovering a line names its run (or group) and configuration.
+    tooltip: { trigger: 'item', confine: true },
     xAxis: {
       type: 'value',
       name: settings.x === 'time' ? 'time' : 'epoch',
@@ -214,11 +220,20 @@ interface TooltipParam {
   value: [number, number];
 }
 
-function tooltipItem(p: TooltipParam, settings: CompareSettings): string {
+function tooltipItem(p: TooltipParam, settings: CompareSettings, run?: CurveRun): string {
   const [x, y] = p.value;
   const xs = settings.x === 'time' ? duration(x) : `epoch ${x}`;
   const ys = isAccuracy(settings.metric) ? pct(y) : y.toPrecision(4);
-  return `${escapeHtml(p.seriesName)}<br>${xs}: <b>${ys}</b>`;
+  const config = run?.config ? `<br><span style="opacity:.8">${escapeHtml(run.config)}</span>` : '';
+  return `<b>${escapeHtml(p.seriesName)}</b>${config}<br>${xs}: <b>${ys}</b>`;
+}
+
+function groupTooltip(p: TooltipParam & { data: { std: number; n: number } }, label: string, members: readonly CurveRun[], settings: CompareSettings): string {
+  const [x, y] = p.value;
+  const fmt = (v: number) => (isAccuracy(settings.metric) ? pct(v) : v.toPrecision(4));
+  const xs = settings.x === 'time' ? duration(x) : `epoch ${x}`;
+  const names = members.slice(0, 6).map((m) => escapeHtml(m.name)).join(', ') + (members.length > 6 ? ` and ${members.length - 6} more` : '');
+  return `<b>${escapeHtml(label)}</b> (${p.data.n} runs: ${names})<br>${xs}: <b>${fmt(y)}</b> ± ${fmt(p.data.std)}`;
 }
 
 export function escapeHtml(text: string): string {

@@ -7,7 +7,7 @@ export function formatTable(headers: string[], rows: (string | number | null | u
   return [line(headers), line(widths.map((w) => '─'.repeat(w))), ...cells.map(line)].join('\n');
 }
 
-export { pct } from '../reports/format';
+export { pct } from '../../shared/format';
 
 export function shortDate(iso: string | null): string {
   return iso ? iso.replace('T', ' ').slice(0, 16) : '—';

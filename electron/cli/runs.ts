@@ -3,6 +3,7 @@ import type { Run } from '../../shared/domain';
 import { ApiError } from '../../shared/errors';
 import type { CliContext } from './context';
 import { formatTable, pct, shortDate } from './output';
+import { hyper } from '../../shared/format';
 
 export function registerRuns(program: Command, ctx: CliContext): void {
   const runs = program.command('runs').description('list and inspect training runs');
@@ -52,7 +53,7 @@ export function registerRuns(program: Command, ctx: CliContext): void {
         `status     ${run.status}${run.error ? `: ${run.error}` : ''}`,
         `data set   ${run.datasetName ?? run.datasetId}`,
         `model      ${run.model.preset ?? 'custom'}, ${run.model.layers.length} layers, init ${run.model.init.kind}`,
-        `optimizer  ${c.optimizer} lr ${c.lr}, clip ${c.clipNorm ?? 'none'}, batch ${c.batchSize}, epochs ${c.epochs}, seed ${c.seed}`,
+        `optimizer  ${c.optimizer} lr ${hyper(c.lr)}, clip ${hyper(c.clipNorm)}, batch ${c.batchSize}, epochs ${c.epochs}, seed ${c.seed}`,
         `backend    ${run.backend ?? '—'}${run.device ? ` on ${run.device}` : ''}${run.compileSeconds ? ` (shader compilation ${run.compileSeconds.toFixed(1)} s, not in the epochs' seconds)` : ''}`,
         `best val   ${pct(run.bestValAcc)}${run.bestEpoch ? ` at epoch ${run.bestEpoch}` : ''}`,
         '',

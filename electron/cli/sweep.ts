@@ -12,7 +12,7 @@ import { metricLabel, metricShortLabel, verdictLabel } from '../../shared/analys
 import type { CliContext } from './context';
 import { addValidationOptions, numberOption, resolveDataset, resolveModel, validationFromOptions, type ValidationOptions } from './resolve';
 import { formatTable, pct, shortDate } from './output';
-import { duration, num, pValue } from '../reports/format';
+import { duration, hyper, num, pValue } from '../../shared/format';
 import {
   BackendChoice,
   OptimizerName,
@@ -591,7 +591,7 @@ function describeSweep(d: SweepDetail): string {
     `status     ${d.status}${d.finishedAt ? `, finished ${shortDate(d.finishedAt)}` : ''}`,
     `trials     ${[...statuses].map(([s, n]) => `${n} ${s}`).join(', ')}`,
     `concurrency ${d.concurrency}${d.spec.pack !== undefined ? `, packs of up to ${d.spec.pack}` : ''}, ${d.spec.base.epochs} epochs per trial, ${d.spec.repeats} seed${d.spec.repeats === 1 ? '' : 's'} per cell`,
-    ...failures.map((x) => `  ${x.status}: lr ${x.lr}, clip ${x.clip ?? 'none'}, seed ${x.seed}: ${x.error ?? ''}`),
+    ...failures.map((x) => `  ${x.status}: lr ${hyper(x.lr)}, clip ${hyper(x.clip)}, seed ${x.seed}: ${x.error ?? ''}`),
     ...adaptiveLines(d),
   ].join('\n');
 }

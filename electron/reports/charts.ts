@@ -7,7 +7,7 @@
  * Kept to what svg-to-pdfkit draws faithfully: no animation, no gradients, no shadows, plain text.
  */
 import * as echarts from 'echarts';
-import { clipLabel, hyper, pct } from './format';
+import { clipLabel, hyper, MISSING, pct } from '../../shared/format';
 
 /** Okabe–Ito: distinguishable for the common colour-vision deficiencies, and in greyscale print. */
 export const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#F0E442', '#999999'];
@@ -192,7 +192,7 @@ export function heatmapChart(o: HeatmapOptions): string {
         z: 91,
         x: box.x + box.width / 2,
         y: box.y + box.height / 2,
-        style: { text: '–', fill: '#555555', font: `9px ${FONT}`, textAlign: 'center', textVerticalAlign: 'middle' },
+        style: { text: MISSING, fill: '#555555', font: `9px ${FONT}`, textAlign: 'center', textVerticalAlign: 'middle' },
       },
     ];
   });

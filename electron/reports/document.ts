@@ -18,7 +18,7 @@ import type { Anova, CellStats, SummaryStats } from '../../shared/contract';
 import { describeModel, PRESET_DESCRIPTIONS } from '../../shared/models';
 import { heatmapChart, interactionChart, lineChart, PALETTE, scatterChart, type Series } from './charts';
 import { describeMethod, describePrune, describeSpace } from '../../shared/adaptive';
-import { clipLabel, dateTime, deltaPp, duration, hyper, int, pct, pp, pValue } from './format';
+import { clipLabel, dateTime, deltaPp, duration, hyper, int, MISSING, pct, pp, pValue } from '../../shared/format';
 import type { LoadedSubject, RunWithEpochs } from './subject';
 import { groupRuns, mixedDatasets, MIXED_DATASETS_WARNING, overfitRows, type GroupField } from '../../shared/compare';
 
@@ -126,12 +126,12 @@ function keepTogether(...blocks: Content[]): Content {
 }
 
 function statsText(s: SummaryStats): string {
-  if (s.mean === null) return '–';
+  if (s.mean === null) return MISSING;
   return s.std === null ? pct(s.mean) : `${pct(s.mean)} ± ${pp(s.std)}`;
 }
 
 function ciText(s: SummaryStats): string {
-  return s.ci95 ? `${pp(s.ci95[0])} – ${pp(s.ci95[1])}` : '–';
+  return s.ci95 ? `${pp(s.ci95[0])} – ${pp(s.ci95[1])}` : MISSING;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -179,7 +179,7 @@ function modelLayerTable(model: ModelSpec, dataset: Dataset | undefined): Conten
       ['#', 'Layer', 'Output shape', 'Parameters'],
       [
         ['', 'Input', dataset.shape.join(' × '), ''],
-        ...description.layers.map((l) => [l.index, l.label, l.outputShape.join(' × '), l.params ? int(l.params) : '–']),
+        ...description.layers.map((l) => [l.index, l.label, l.outputShape.join(' × '), l.params ? int(l.params) : MISSING]),
         [{ text: '', colSpan: 1 }, { text: 'Total trainable parameters', bold: true }, '', { text: int(description.totalParams), bold: true }],
       ],
       [20, '*', 90, 80],
@@ -316,13 +316,13 @@ function runSummary(run: Run, epochs: EpochMetrics[]): Content {
   const last = finalEpoch(epochs);
   const pairs: [string, string][] = [
     ['Status', `${run.status}${run.error ? `: ${run.error}` : ''}`],
-    ['Best validation accuracy', run.bestValAcc === null ? '–' : `${pct(run.bestValAcc)} at epoch ${run.bestEpoch}`],
-    ['Final validation accuracy', last ? `${pct(last.valAcc)} after epoch ${last.epoch} of ${run.config.epochs}` : '–'],
-    ['Final training accuracy', last ? pct(last.trainAcc) : '–'],
-    ['Overfitting ratio', last && last.trainAcc > 0 ? `${(last.valAcc / last.trainAcc).toFixed(3)} (final val acc / train acc)` : '–'],
-    ['Training time', epochs.length ? `${duration(totalSeconds(epochs))} (${epochs.length} epochs)` : '–'],
+    ['Best validation accuracy', run.bestValAcc === null ? MISSING : `${pct(run.bestValAcc)} at epoch ${run.bestEpoch}`],
+    ['Final validation accuracy', last ? `${pct(last.valAcc)} after epoch ${last.epoch} of ${run.config.epochs}` : MISSING],
+    ['Final training accuracy', last ? pct(last.trainAcc) : MISSING],
+    ['Overfitting ratio', last && last.trainAcc > 0 ? `${(last.valAcc / last.trainAcc).toFixed(3)} (final val acc / train acc)` : MISSING],
+    ['Training time', epochs.length ? `${duration(totalSeconds(epochs))} (${epochs.length} epochs)` : MISSING],
   ];
-  if (run.sweepId) pairs.push(['Part of sweep', `${run.sweepId}, cell ${run.cellId ?? '–'}`]);
+  if (run.sweepId) pairs.push(['Part of sweep', `${run.sweepId}, cell ${run.cellId ?? MISSING}`]);
   if (run.tags.length) pairs.push(['Tags', run.tags.join(', ')]);
   const out: Content[] = [keyValues(pairs)];
   if (run.notes.trim()) out.push({ text: [{ text: 'Notes: ', bold: true }, run.notes.trim()], style: 'notes' });
@@ -406,9 +406,9 @@ function comparisonContent(subject: LoadedSubject, view: { groupBy: GroupField; 
           clipLabel(run.config.clipNorm),
           run.config.seed,
           `${epochs.length}/${run.config.epochs}`,
-          run.bestValAcc === null ? '–' : `${pct(run.bestValAcc)} (ep ${run.bestEpoch})`,
-          last ? pct(last.valAcc) : '–',
-          last ? pct(last.trainAcc) : '–',
+          run.bestValAcc === null ? MISSING : `${pct(run.bestValAcc)} (ep ${run.bestEpoch})`,
+          last ? pct(last.valAcc) : MISSING,
+          last ? pct(last.trainAcc) : MISSING,
           duration(totalSeconds(epochs)),
         ];
       }),
@@ -456,7 +456,7 @@ function comparisonContent(subject: LoadedSubject, view: { groupBy: GroupField; 
   const perRun = runs.map(({ run }) => new Map(configPairs(run)));
   const keys = configPairs(runs[0]!.run).map(([k]) => k);
   for (const m of perRun.slice(1)) for (const k of m.keys()) if (!keys.includes(k)) keys.push(k);
-  const differing = keys.filter((k) => new Set(perRun.map((m) => m.get(k) ?? '–')).size > 1);
+  const differing = keys.filter((k) => new Set(perRun.map((m) => m.get(k) ?? MISSING)).size > 1);
   const shared = keys.filter((k) => !differing.includes(k));
   out.push(heading('Training configuration'));
   if (shared.length) out.push({ text: 'Shared by all runs', style: 'h3' }, keyValues(shared.map((k) => [k, perRun[0]!.get(k)!])));
@@ -468,7 +468,7 @@ function comparisonContent(subject: LoadedSubject, view: { groupBy: GroupField; 
       out.push(
         table(
           ['#', ...cols],
-          perRun.map((m, k) => [k + 1, ...cols.map((c) => m.get(c) ?? '–')]),
+          perRun.map((m, k) => [k + 1, ...cols.map((c) => m.get(c) ?? MISSING)]),
           [14, ...cols.map(() => '*')],
         ),
       );
@@ -569,7 +569,7 @@ function anovaTable(a: Anova): Content {
     stack: [
       table(
         ['Source', 'df', 'Sum of squares', 'Mean square', 'F', 'p'],
-        a.terms.map((t) => [names[t.source] ?? t.source, t.df, t.ss.toExponential(3), t.ms.toExponential(3), t.f === null ? '–' : t.f.toFixed(2), pValue(t.p)]),
+        a.terms.map((t) => [names[t.source] ?? t.source, t.df, t.ss.toExponential(3), t.ms.toExponential(3), t.f === null ? MISSING : t.f.toFixed(2), pValue(t.p)]),
         ['*', 30, 80, 80, 50, 50],
         { alignRight: [1, 2, 3, 4, 5] },
       ),
@@ -644,7 +644,7 @@ function sweepResults(subject: LoadedSubject, cells: CellStats[], bestCell: Cell
         c.trials.completed + (c.trials.total > c.trials.completed ? `/${c.trials.total}` : ''),
         statsText(c[m]),
         ciText(c[m]),
-        c.vsBest[m].verdict === 'best' ? '–' : deltaPp(c.vsBest[m].diff),
+        c.vsBest[m].verdict === 'best' ? MISSING : deltaPp(c.vsBest[m].diff),
         pValue(c.vsBest[m].pHolm),
         c.vsBest[m].verdict === 'best' ? { text: 'best', bold: true } : c[m].n === 0 && c.trials.pruned ? 'pruned: left out' : verdictText(c, m),
         statsText(c[alt]),
@@ -680,7 +680,7 @@ function sweepResults(subject: LoadedSubject, cells: CellStats[], bestCell: Cell
     const perModel = spec.axes.preset.map((preset) => {
       const mine = cells.filter((c) => c.preset === preset && c[m].mean !== null);
       const top = mine.sort((a, b) => b[m].mean! - a[m].mean!)[0];
-      return [preset, top ? top.label : '–', top ? statsText(top.finalTrainAcc) : '–', top ? statsText(top.finalValAcc) : '–', top ? ratioText(top.overfitRatio) : '–'];
+      return [preset, top ? top.label : MISSING, top ? statsText(top.finalTrainAcc) : MISSING, top ? statsText(top.finalValAcc) : MISSING, top ? ratioText(top.overfitRatio) : MISSING];
     });
     out.push({ text: 'Per model, at its best cell', style: 'h3' }, table(['Model', 'Best cell', 'Train acc', 'Val acc', 'Val / train'], perModel, [40, '*', 80, 80, 80], { alignRight: [2, 3, 4] }), { text: 'Per cell', style: 'h3' });
   }
@@ -692,7 +692,7 @@ function sweepResults(subject: LoadedSubject, cells: CellStats[], bestCell: Cell
         c.label,
         statsText(c.finalTrainAcc),
         statsText(c.finalValAcc),
-        c.finalTrainAcc.mean === null || c.finalValAcc.mean === null ? '–' : pp(c.finalTrainAcc.mean - c.finalValAcc.mean),
+        c.finalTrainAcc.mean === null || c.finalValAcc.mean === null ? MISSING : pp(c.finalTrainAcc.mean - c.finalValAcc.mean),
         ratioText(c.overfitRatio),
       ]),
       ['*', 90, 90, 50, 80],
@@ -782,7 +782,7 @@ function sweepContent(subject: LoadedSubject): Content[] {
         ],
       },
       {
-        text: `Best-epoch validation accuracy ${statsText(bestCell.bestValAcc)}, peaking at epoch ${bestCell.bestEpoch.mean === null ? '–' : bestCell.bestEpoch.mean.toFixed(1)} on average; final training accuracy ${statsText(bestCell.finalTrainAcc)}.`,
+        text: `Best-epoch validation accuracy ${statsText(bestCell.bestValAcc)}, peaking at epoch ${bestCell.bestEpoch.mean === null ? MISSING : bestCell.bestEpoch.mean.toFixed(1)} on average; final training accuracy ${statsText(bestCell.finalTrainAcc)}.`,
       },
       {
         text: tied.length
@@ -820,7 +820,7 @@ function sweepContent(subject: LoadedSubject): Content[] {
       note('Left out of the statistics above (a diverged trial has no meaningful final accuracy).'),
       table(
         ['Cell', 'Seed', 'Status', 'Reason'],
-        troubled.map(({ run }) => [cells.find((c) => c.cellId === run.cellId)?.label ?? run.cellId ?? '–', run.config.seed, run.status, run.error ?? '–']),
+        troubled.map(({ run }) => [cells.find((c) => c.cellId === run.cellId)?.label ?? run.cellId ?? MISSING, run.config.seed, run.status, run.error ?? MISSING]),
         [130, 30, 50, '*'],
       ),
     );
@@ -859,7 +859,7 @@ function earlyTermination(subject: LoadedSubject): Content[] {
   const { sweep, stats } = subject.sweep!;
   const a = stats.adaptive!;
   const pruned = subject.runs.filter(({ run }) => run.status === 'pruned');
-  const label = (run: Run) => stats.cells.find((c) => c.cellId === run.cellId)?.label ?? run.cellId ?? '–';
+  const label = (run: Run) => stats.cells.find((c) => c.cellId === run.cellId)?.label ?? run.cellId ?? MISSING;
   const out: Content[] = [
     heading('Early termination'),
     keyValues([
@@ -873,7 +873,7 @@ function earlyTermination(subject: LoadedSubject): Content[] {
     out.push(
       table(
         ['Configuration', 'Seed', 'Stopped at', 'Reason'],
-        pruned.map(({ run }) => [label(run), run.config.seed, `epoch ${run.pruned?.epoch ?? run.epochsDone}`, run.pruned?.reason ?? run.error ?? '–']),
+        pruned.map(({ run }) => [label(run), run.config.seed, `epoch ${run.pruned?.epoch ?? run.epochsDone}`, run.pruned?.reason ?? run.error ?? MISSING]),
         [120, 28, 48, '*'],
       ),
     );
@@ -918,7 +918,7 @@ function searchScatters(subject: LoadedSubject, cells: CellStats[], m: AnalysisM
 }
 
 function ratioText(s: SummaryStats): string {
-  if (s.mean === null) return '–';
+  if (s.mean === null) return MISSING;
   return s.std === null ? s.mean.toFixed(3) : `${s.mean.toFixed(3)} ± ${s.std.toFixed(3)}`;
 }
 

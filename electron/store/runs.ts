@@ -3,6 +3,7 @@ import { isPidAlive, newId, nowIso } from './ids';
 import { EpochMetrics, EpochSteps, ModelSpec, Run, RunStatus, StepPoint, TrainConfig } from '../../shared/domain';
 import type { RunFilter } from '../../shared/contract';
 import { RunFilter as RunFilterSchema } from '../../shared/contract';
+import { hyper } from '../../shared/format';
 
 interface RunRow {
   id: string;
@@ -459,8 +460,8 @@ export type RunsRepository = ReturnType<typeof runsRepository>;
 
 function defaultRunName(input: NewRun): string {
   const model = input.model.preset ?? 'custom';
-  const clip = input.config.clipNorm === null ? 'noclip' : `clip ${input.config.clipNorm}`;
-  return `${model} ${input.config.optimizer} lr ${input.config.lr} ${clip} s${input.config.seed}`;
+  const clip = input.config.clipNorm === null ? 'noclip' : `clip ${hyper(input.config.clipNorm)}`;
+  return `${model} ${input.config.optimizer} lr ${hyper(input.config.lr)} ${clip} s${input.config.seed}`;
 }
 
 /**

@@ -34,6 +34,7 @@ export interface TrialPlan {
 }
 
 import { lrValues } from '../../shared/axes';
+import { hyper } from '../../shared/format';
 
 export { lrValues };
 
@@ -180,7 +181,7 @@ export function trialModel(spec: SweepSpec, cell: Cell, presetModel: (name: Pres
 
 /** Axis values of a cell for display: `lr 0.001, clip 1.5, batch 64`. */
 export function describeCell(cell: Omit<Cell, 'cellId' | 'rank'>): string {
-  const parts = [`lr ${cell.lr}`, `clip ${cell.clip ?? 'none'}`];
+  const parts = [`lr ${hyper(cell.lr)}`, `clip ${hyper(cell.clip)}`];
   if (cell.batchSize !== undefined) parts.push(`batch ${cell.batchSize}`);
   if (cell.optimizer !== undefined) parts.push(cell.optimizer);
   if (cell.weightDecay !== undefined) parts.push(`wd ${cell.weightDecay}`);

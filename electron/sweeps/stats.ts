@@ -15,6 +15,7 @@ import type { AdaptiveSummary, Anova, AnovaTerm, CellStats, Comparison, SummaryS
 import { searchSpace } from './search';
 import type { EpochMetrics, RunStatus, SweepSpec } from '../../shared/domain';
 import { TIE_MARGIN } from '../../shared/analysis';
+import { hyper } from '../../shared/format';
 
 // ---------------------------------------------------------------------------------------------
 // Special functions and distributions
@@ -444,7 +445,7 @@ function anovaSlices(
     const grid = lrs.map((lr) => clips.map((clip) => sliceCells.find((c) => c.lr === lr && c.clip === clip)));
     const counts = grid.map((row) => row.map((c) => (c ? byCell.get(c.cellId)!.values.length : 0)));
     const short = grid.flatMap((row, i) =>
-      row.flatMap((c, j) => (!c || counts[i]![j]! < 2 ? [c?.label ?? `lr ${lrs[i]}, clip ${clips[j] ?? 'none'}`] : [])),
+      row.flatMap((c, j) => (!c || counts[i]![j]! < 2 ? [c?.label ?? `lr ${hyper(lrs[i])}, clip ${hyper(clips[j])}`] : [])),
     );
     if (short.length) {
       return notComputed(

@@ -106,7 +106,7 @@ describe.skipIf(!hasPoppler)('PDF reports', () => {
     expect(text).toContain('Sweep: KMNIST lr × clip');
     expect(text).toMatch(/Best configuration\s+lr 0\.001, clip 1\.5/);
     expect(text).toContain(`Final validation accuracy ${pct(mean(best.finals))}`);
-    expect(text).toMatch(/lr 0\.001, clip 1\.5\s+3\s+\d+\.\d\d% ± \d\.\d\d\s+\d+\.\d\d – \d+\.\d\d\s+–\s+–\s+best/);
+    expect(text).toMatch(/lr 0\.001, clip 1\.5\s+3\s+\d+\.\d\d% ± \d\.\d\d\s+\d+\.\d\d – \d+\.\d\d\s+—\s+—\s+best/);
     // Seeds agree to 0.1–0.3 points here: 3 of them resolve a 1-point difference, so "tied" is earned.
     expect(text).toMatch(/statistically\s+[\d.]+% ± [\d.]+\s+tied/); // the verdict column wraps
     expect(text).toContain('Statistically tied with the best');

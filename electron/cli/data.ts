@@ -111,7 +111,15 @@ export function registerData(program: Command, ctx: CliContext): void {
     .description('delete a data set (refused while runs or sweeps use it, unless --cascade)')
     .option('--cascade', 'also delete the runs and sweeps that use it')
     .action(async (id: string, opts: { cascade?: boolean }) => {
-      await ctx.call('datasets.delete', { id, cascade: Boolean(opts.cascade) });
+      try {
+        await ctx.call('datasets.delete', { id, cascade: Boolean(opts.cascade) });
+      } catch (error) {
+        // The service words it for every client; here the way to do it is a flag.
+        if (error instanceof ApiError && error.code === 'conflict' && !opts.cascade) {
+          throw new ApiError('conflict', `${error.message} (add --cascade)`, error.details);
+        }
+        throw error;
+      }
       ctx.print(`Deleted data set ${id}`, { id, deleted: true });
     });
 

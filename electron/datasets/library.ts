@@ -576,7 +576,7 @@ export class DatasetLibrary {
     const usage = this.records.usage(id);
     if (!options.cascade && (usage.runs > 0 || usage.sweeps > 0)) {
       const parts = [usage.runs ? `${usage.runs} run${usage.runs === 1 ? '' : 's'}` : '', usage.sweeps ? `${usage.sweeps} sweep${usage.sweeps === 1 ? '' : 's'}` : ''].filter(Boolean);
-      throw new ApiError('conflict', `Data set “${dataset.name}” is used by ${parts.join(' and ')}; delete those first, or delete with cascade to remove them too`, usage);
+      throw new ApiError('conflict', `Data set “${dataset.name}” is used by ${parts.join(' and ')}; delete those first, or delete it together with them`, usage);
     }
     this.records.delete(id, options.cascade ?? false);
     const dir = this.dirFor(id);

@@ -122,8 +122,12 @@ describe.skipIf(!hasChromium)('UI main paths in Chromium (browser mode)', () => 
     expect(await page.locator('[data-testid="stats-table"] tbody tr').count()).toBe(4);
     expect(await page.getByTestId('verdict-best').count()).toBe(1);
 
-    // One click: the best cell trained on the full data.
+    // The best cell trained on the full data, after a confirmation that says how long it takes.
     await page.getByTestId('train-full').click();
+    expect(await page.getByTestId('full-data-text').textContent()).toContain('all 240 training samples');
+    expect(await page.getByTestId('full-data-estimate').textContent()).toMatch(/About \d/);
+    expect(await h.t.call('runs.list', { inSweep: false, limit: 5 })).toMatchObject({ total: 0 });
+    await page.getByTestId('confirm-train-full').click();
     await page.waitForURL(/#\/runs\/[A-Za-z0-9_-]+$/);
     const runId = page.url().split('/').pop()!;
     const run = await h.t.call('runs.get', { id: runId });
@@ -154,7 +158,9 @@ describe.skipIf(!hasChromium)('UI main paths in Chromium (browser mode)', () => 
   });
 
   it('stars, tags and filters runs in History; shortcuts navigate', async () => {
-    await page.keyboard.press('Control+4');
+    // Browser mode: g then r (Ctrl+4 is the browser's: its fourth tab).
+    await page.keyboard.press('g');
+    await page.keyboard.press('r');
     await page.waitForURL(/#\/runs$/);
     const rows = page.locator('[data-testid="runs-table"] tbody tr[data-run-id]');
     await rows.first().waitFor();
@@ -179,12 +185,16 @@ describe.skipIf(!hasChromium)('UI main paths in Chromium (browser mode)', () => 
   });
 
   it('refuses to delete a data set that runs use, and offers to delete them too', async () => {
-    await page.keyboard.press('Control+1');
+    // Plain-key shortcuts are typed into a focused text field: out of the search box first.
+    await page.locator('h1').first().click();
+    await page.keyboard.press('g');
+    await page.keyboard.press('d');
     await page.waitForURL(/#\/datasets/);
     await page.getByTestId('dataset-detail').waitFor();
     await page.locator('[data-testid="dataset-detail"] button', { hasText: 'Delete…' }).click();
-    await page.locator('.dialog button', { hasText: /^Delete$/ }).click();
-    await expect.poll(() => page.getByTestId('delete-conflict').textContent()).toMatch(/is used by .*delete with cascade/);
+    // The first question says what goes with it, in the user's words.
+    await expect.poll(() => page.getByTestId('delete-usage').textContent()).toMatch(/is used by \d+ runs? in 1 sweep/);
+    expect(await page.locator('.dialog').textContent()).not.toMatch(/cascade/i);
     await page.getByTestId('delete-cascade').click();
     await page.getByTestId('datasets-empty').waitFor();
     expect((await h.t.call('runs.list', {})).total).toBe(0);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareOption, gradientOption, runCurvesOption, runPoints } from '../../renderer/src/lib/curves';
-import { adaptiveSummaryLines, bestConfig, fullDataRun, heatmapOption, interactionOption, otherAxes, parallelOption, scatterOption, sliceCells, sortedClips, statsRows } from '../../renderer/src/lib/sweepCharts';
+import { adaptiveSummaryLines, bestConfig, fullDataEstimate, fullDataRun, heatmapOption, interactionOption, otherAxes, parallelOption, scatterOption, sliceCells, sortedClips, statsRows } from '../../renderer/src/lib/sweepCharts';
 import { LIGHT } from '../../renderer/src/lib/palette';
 import type { CellStats, SweepTrial } from '../../shared/contract';
 import type { EpochMetrics } from '../../shared/domain';
@@ -221,5 +221,21 @@ describe('adaptive sweep views', () => {
       epochs: '50 trial-epochs trained, 58 saved by pruning (54% of 108); 8 trials pruned',
       note: adaptive.note,
     });
+  });
+});
+
+describe('full-data run estimate', () => {
+  const epoch = (seconds: number) => ({ epoch: 1, loss: 1, trainAcc: 0.5, valAcc: 0.5, valLoss: 1, seconds, gradNormMean: 1, gradNormMax: 1, clippedFraction: 0 });
+  const trials = [
+    { cellId: 'a', epochs: [epoch(2), epoch(4), epoch(3)] },
+    { cellId: 'b', epochs: [epoch(10)] },
+  ];
+  it('scales the cell’s median epoch time by the samples and the epochs', () => {
+    expect(fullDataEstimate(trials, 'a', { subset: 1000, full: 60000 }, 20)).toEqual({ seconds: 3 * 60 * 20, perEpoch: 180, scale: 60 });
+    expect(fullDataEstimate(trials, 'a', { subset: null, full: 60000 }, 5)!.seconds).toBe(15);
+  });
+  it('falls back to every trial, and says nothing without a measured epoch', () => {
+    expect(fullDataEstimate(trials, 'c', { subset: null, full: 10 }, 1)!.perEpoch).toBe(3.5);
+    expect(fullDataEstimate([{ cellId: 'a', epochs: [] }], 'a', { subset: null, full: 10 }, 1)).toBeNull();
   });
 });

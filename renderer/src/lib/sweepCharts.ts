@@ -481,3 +481,27 @@ export function fullDataRun(
   const name = `${sweep.name}: best (lr ${hyper(cell.lr)}, ${clipLabel(cell.clip)}) on full data`;
   return { datasetId: sweep.datasetId, model, config, name };
 }
+
+/**
+ * How long the full-data run of `fullDataRun` takes, from this sweep's own measured epochs: the
+ * median epoch time of the cell's trials (all trials when the cell has none yet), scaled by how
+ * many more samples an epoch sees (epoch time grows linearly with samples), times the epochs.
+ * Null when no epoch was measured.
+ */
+export function fullDataEstimate(
+  trials: readonly Pick<SweepTrial, 'cellId' | 'epochs'>[],
+  cellId: string,
+  samples: { subset: number | null; full: number },
+  epochs: number,
+): { seconds: number; perEpoch: number; scale: number } | null {
+  const times = (list: readonly Pick<SweepTrial, 'epochs'>[]) => list.flatMap((t) => t.epochs.map((e) => e.seconds)).filter((s) => s > 0);
+  let measured = times(trials.filter((t) => t.cellId === cellId));
+  if (!measured.length) measured = times(trials);
+  if (!measured.length) return null;
+  const sorted = [...measured].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  const scale = samples.subset && samples.subset < samples.full ? samples.full / samples.subset : 1;
+  const perEpoch = median * scale;
+  return { seconds: perEpoch * epochs, perEpoch, scale };
+}

@@ -85,7 +85,64 @@ export interface ImportOutcome {
   sweepIds: string[];
 }
 
+/** Runs per slice: checked, or written in one transaction, between two turns of the event loop. */
+const IMPORT_SLICE = 500;
+
+/**
+ * Imports a bundle in one transaction (a failure leaves no trace). For a script or a test; a
+ * server uses importBundleInSlices, which never holds the event loop for the whole bundle.
+ */
 export function importBundle(store: Store, bundle: ExportBundle): ImportOutcome {
+  // Nested transactions join this one: every slice's writes commit or roll back together.
+  return store.transaction(() => {
+    const steps = importSteps(store, bundle, { written: { runs: [], sweeps: [], datasets: [] } });
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+    }
+  });
+}
+
+/**
+ * Imports a bundle slice by slice (IMPORT_SLICE runs checked or written at a time, each slice
+ * its own transaction) with a turn of the event loop between slices, so that a 60k-run bundle
+ * does not stop the server answering others. A failure part way removes what earlier slices
+ * wrote (runs, sweeps, placeholder data sets), so a bundle still imports whole or not at all.
+ */
+export async function importBundleInSlices(store: Store, bundle: ExportBundle): Promise<ImportOutcome> {
+  const written: Written = { runs: [], sweeps: [], datasets: [] };
+  const steps = importSteps(store, bundle, { written });
+  try {
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  } catch (error) {
+    try {
+      store.transaction(() => {
+        for (const id of written.runs) store.runs.delete(id);
+        for (const id of written.sweeps) store.sweeps.delete(id);
+        for (const id of written.datasets) store.datasets.delete(id);
+      });
+    } catch {
+      // Could not undo (the disk is full?): what was imported stays, each run whole.
+    }
+    throw error;
+  }
+}
+
+interface Written {
+  runs: string[];
+  sweeps: string[];
+  datasets: string[];
+}
+
+/**
+ * The import as steps: each `yield` is a point between slices where no transaction is open.
+ * Checks first (nothing written until the whole bundle is known good), then writes.
+ */
+function* importSteps(store: Store, bundle: ExportBundle, { written }: { written: Written }): Generator<void, ImportOutcome> {
   const notes: string[] = [];
   const result: ImportResult = {
     runs: { imported: 0, duplicates: 0 },
@@ -117,6 +174,7 @@ export function importBundle(store: Store, bundle: ExportBundle): ImportOutcome 
     const id = store.datasets.get(record.id) ? newId() : record.id;
     const placeholder: Dataset = { ...record, id, source: `placeholder:${record.source}`.slice(0, 4096) };
     store.datasets.insert(placeholder);
+    written.datasets.push(id);
     localByChecksum.set(record.checksum, placeholder);
     datasetMap.set(bundleId, id);
     result.datasets.placeholders += 1;
@@ -125,7 +183,8 @@ export function importBundle(store: Store, bundle: ExportBundle): ImportOutcome 
   };
   // Every run's epochs must be 1…n, once each: a duplicate or a gap is a damaged export, refused
   // whole before anything is written.
-  for (const run of bundle.runs) {
+  for (const [index, run] of bundle.runs.entries()) {
+    if (index && index % (IMPORT_SLICE * 4) === 0) yield;
     const numbers = run.epochs.map((e) => e.epoch).sort((a, b) => a - b);
     for (let i = 0; i < numbers.length; i++) {
       if (numbers[i] === i + 1) continue;
@@ -165,10 +224,10 @@ export function importBundle(store: Store, bundle: ExportBundle): ImportOutcome 
     return group;
   };
 
+  // Sweeps first: runs reference them.
+  const sweepsHere = new Set<string>();
+  const importedSweeps = new Set<string>();
   store.transaction(() => {
-    // Sweeps first: runs reference them.
-    const sweepsHere = new Set<string>();
-    const importedSweeps = new Set<string>();
     for (const sweep of bundle.sweeps) {
       if (store.sweeps.exists(sweep.id)) {
         result.sweeps.skipped += 1;
@@ -190,10 +249,15 @@ export function importBundle(store: Store, bundle: ExportBundle): ImportOutcome 
       sweepsHere.add(sweep.id);
       importedSweeps.add(sweep.id);
       sweepIds.push(sweep.id);
+      written.sweeps.push(sweep.id);
       result.sweeps.imported += 1;
     }
+  });
 
-    for (const run of bundle.runs) {
+  for (let at = 0; at < bundle.runs.length; at += IMPORT_SLICE) {
+    if (at) yield;
+    store.transaction(() => {
+    for (const run of bundle.runs.slice(at, at + IMPORT_SLICE)) {
       if (store.runs.exists(run.id)) {
         result.runs.duplicates += 1;
         continue;
@@ -226,6 +290,7 @@ export function importBundle(store: Store, bundle: ExportBundle): ImportOutcome 
         status: live ? 'interrupted' : run.status,
         error: live ? 'still training on the machine it was exported from' : run.error,
       });
+      written.runs.push(run.id);
       // Epochs through the repository, which keeps the run's summary columns in step with them.
       for (const epoch of [...run.epochs].sort((a, b) => a.epoch - b.epoch)) store.runs.addEpoch(run.id, epoch);
       result.epochs += run.epochs.length;
@@ -233,7 +298,8 @@ export function importBundle(store: Store, bundle: ExportBundle): ImportOutcome 
       runIds.push(run.id);
       result.runs.imported += 1;
     }
-  });
+    });
+  }
   if (result.runs.duplicates) notes.push(`${result.runs.duplicates} run${result.runs.duplicates === 1 ? ' was' : 's were'} already here and skipped.`);
   return { result, runIds, sweepIds };
 }

@@ -34,10 +34,11 @@ export function reportHandlers(ctx: ServiceContext): Pick<Handlers, keyof typeof
       return exportModel(ctx, request, appVersion());
     },
     'imports.history': async ({ path }) => {
-      const { readBundle, importBundle } = await import('../exports/import');
-      let imported: ReturnType<typeof importBundle>;
+      const { readBundle, importBundleInSlices } = await import('../exports/import');
+      let imported: Awaited<ReturnType<typeof importBundleInSlices>>;
       try {
-        imported = importBundle(ctx.store, readBundle(path));
+        // In slices with turns of the event loop between them: a 60k-run bundle held the server for minutes.
+        imported = await importBundleInSlices(ctx.store, readBundle(path));
       } finally {
         removeUploadSessions(ctx.dataDir, [path]);
       }
@@ -47,7 +48,8 @@ export function reportHandlers(ctx: ServiceContext): Pick<Handlers, keyof typeof
         const sweep = ctx.store.sweeps.get(id);
         if (sweep) ctx.events.emit('sweep.updated', sweep);
       }
-      for (const id of runIds) {
+      for (const [index, id] of runIds.entries()) {
+        if (index && index % 500 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
         const run = ctx.store.runs.get(id);
         if (run) ctx.events.emit('run.updated', run);
       }

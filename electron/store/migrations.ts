@@ -130,6 +130,11 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (run_id, epoch)
   ) WITHOUT ROWID;
   `,
+  // 11: the history import's duplicate check (runs.idsLike) looks runs up by data set, lr, seed and
+  // epoch count: indexed, so a 20k-run bundle of distinct seeds is not 20k scans of the data set's runs.
+  `
+  CREATE INDEX runs_dedupe ON runs(dataset_id, lr, seed, epochs_done);
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStore } from '../../electron/store';
 import { exportData } from '../../electron/exports';
-import { importBundle, readBundle } from '../../electron/exports/import';
+import { importBundle, importBundleInSlices, readBundle } from '../../electron/exports/import';
 import { ExportBundle } from '../../electron/exports/bundle';
 import { DataExportRequest } from '../../shared/contract';
 import { datasetRecord, tempDir } from '../support/fixtures';
@@ -270,6 +270,77 @@ describe('importing a JSON export into another Sweeplab', () => {
       dir.remove();
     }
   });
+
+  it('imports 20k runs in slices: linear in the bundle size, other work runs between slices, a late failure leaves no trace', async () => {
+    const bundle = JSON.parse(readFileSync(bundlePath, 'utf8')) as { runs: { id: string; sweepId: string | null; config: { seed: number }; epochs: unknown[] }[]; sweeps: unknown[] };
+    const template = bundle.runs.find((r) => r.sweepId === null)!;
+    /** n distinct stand-alone runs (their seeds differ, so none is a duplicate of another). */
+    const sized = (n: number) =>
+      ExportBundle.parse({
+        ...bundle,
+        sweeps: [],
+        runs: Array.from({ length: n }, (_, i) => ({ ...template, id: `bulk-${n}-${i}`, config: { ...template.config, seed: 1000 + i } })),
+      });
+    const timed = async (n: number) => {
+      const dir = tempDir();
+      const store = openStore(dir.path);
+      try {
+        const input = sized(n);
+        // Counts turns of the event loop other work got while the import ran.
+        let turns = 0;
+        let running = true;
+        const other = (async () => {
+          while (running) {
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            turns++;
+          }
+        })();
+        const started = performance.now();
+        const { result } = await importBundleInSlices(store, input);
+        const seconds = (performance.now() - started) / 1000;
+        running = false;
+        await other;
+        expect(result.runs).toEqual({ imported: n, duplicates: 0 });
+        expect(store.runs.list({ limit: 1 }).total).toBe(n);
+        return { seconds, turns };
+      } finally {
+        store.close();
+        dir.remove();
+      }
+    };
+    const small = await timed(2_000);
+    const large = await timed(20_000);
+    console.log(`[import] 2k runs ${small.seconds.toFixed(2)} s, 20k runs ${large.seconds.toFixed(2)} s (${large.turns} turns for other work)`);
+    // Linear: ten times the runs, about ten times the time (quadratic was a hundred times).
+    expect(large.seconds / small.seconds).toBeLessThan(25);
+    expect(large.turns).toBeGreaterThanOrEqual(20_000 / 500 - 1);
+
+    // A failure after some slices were written removes what they wrote: the bundle imports whole
+    // or not at all. Here another writer deletes the imported sweep between slices, so the later
+    // slice of that sweep's trials cannot be stored.
+    const dir = tempDir();
+    const store = openStore(dir.path);
+    try {
+      const trial = bundle.runs.find((r) => r.sweepId !== null)!;
+      const input = ExportBundle.parse({
+        ...bundle,
+        runs: [
+          ...Array.from({ length: 1_000 }, (_, i) => ({ ...template, id: `alone-${i}`, config: { ...template.config, seed: 5000 + i } })),
+          ...Array.from({ length: 1_000 }, (_, i) => ({ ...trial, id: `trial-${i}`, config: { ...trial.config, seed: 7000 + i } })),
+        ],
+      });
+      const importing = importBundleInSlices(store, input);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(store.runs.list({ limit: 1 }).total).toBeGreaterThan(0); // a first slice is in
+      store.sweeps.delete(trial.sweepId!);
+      await expect(importing).rejects.toThrow();
+      expect(store.runs.list({ limit: 1 }).total).toBe(0);
+      expect(store.datasets.list()).toHaveLength(0);
+    } finally {
+      store.close();
+      dir.remove();
+    }
+  }, 120_000);
 
   it('refuses epochs with gaps, and never adds a foreign run to a sweep already here', () => {
     const dir = tempDir();

@@ -268,9 +268,11 @@ export function registerSweep(program: Command, ctx: CliContext): void {
         ...(opts.pack !== undefined ? { pack: opts.pack } : {}),
         ...adaptive,
       };
-      // With backend auto and no --concurrency the pool size depends on whether auto lands on a
-      // GPU (one trainer per GPU): ask a trainer process first (a second or two).
-      if (spec.base.backend === 'auto' && opts.concurrency === undefined) await ctx.call('app.backends', { refresh: false }).catch(() => null);
+      // The pool size (auto: one trainer per GPU if it lands on one) and packing (not on a software
+      // WebGPU adapter unless --pack asks) depend on what the backends are here: ask a trainer first.
+      if ((spec.base.backend === 'auto' && opts.concurrency === undefined) || (spec.base.backend === 'webgpu' && opts.pack === undefined)) {
+        await ctx.call('app.backends', { refresh: false }).catch(() => null);
+      }
       const plan = await ctx.call('sweeps.plan', { spec, concurrency: opts.concurrency });
       await follow(ctx, 'create', async () => {
         const created = await ctx.call('sweeps.create', { spec, concurrency: opts.concurrency, start: false });

@@ -340,3 +340,25 @@ describe.skipIf(!hasRedis)('rediss:// (TLS)', () => {
     }
   }, 150_000);
 });
+
+describe.skipIf(!hasRedis)('the coordinator as a worker', () => {
+  it('--local-slots 1 with no other worker: the coordinator trains the trials itself through the broker', async () => {
+    const redis = await startRedis(PASSWORD);
+    const dir = tempDir('sweeplab-local-slots-');
+    try {
+      const data = join(dir.path, 'tiny');
+      writeTinyIdx(data);
+      const home = join(dir.path, 'coord');
+      const sweep = cli(home, ['--broker', redis.url, '--local-slots', '1', 'sweep', '--dataset', data, '--model', 'shl', '--lr', '0.001,0.01', '--epochs', '2', '--batch', '32']);
+      const { sweepId } = (await sweep.waitFor((l) => typeof l.sweepId === 'string')) as { sweepId: string };
+      const stats = (await sweep.waitFor((l) => l.type === 'stats', 120_000)) as { status: string };
+      expect(stats.status).toBe('completed');
+      expect((await sweep.exit).code).toBe(0);
+      const pid = sweep.child.pid!;
+      for (const t of epochsOnce(home, sweepId, 2)) expect(t.worker).toMatch(new RegExp(`-coordinator-${pid}$`));
+    } finally {
+      await redis.stop();
+      dir.remove();
+    }
+  }, 150_000);
+});

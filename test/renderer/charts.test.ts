@@ -184,10 +184,11 @@ describe('adaptive sweep views', () => {
   it('shows pruned cells as such in the heatmap and the table', () => {
     const o = heatmapOption(cells, [], 'bestValAcc', LIGHT);
     const [heat, , labels] = series(o);
-    expect((heat!.data as { label: { formatter(): string } }[])[1]!.label.formatter()).toBe('90.0% = ✂1');
-    const marks = labels!.data as { value: number[]; cell: CellStats }[];
-    expect(marks.map((m) => m.value)).toEqual([[2, 1]]);
-    expect((labels as unknown as { label: { formatter(p: unknown): string } }).label.formatter({ data: marks[0] })).toBe('pruned @1,3');
+    expect((heat!.data as { label: { formatter(): string } }[])[1]!.label.formatter()).toBe('90.0% =\n✂1');
+    // The empty cell is drawn by its own series (the heatmap leaves it blank and unlabelled).
+    expect((heat!.data as { label: { formatter(): string } }[])[2]!.label.formatter()).toBe('');
+    const marks = labels!.data as { value: number[]; cell: CellStats; text: string }[];
+    expect(marks.map((m) => [m.value, m.text])).toEqual([[[2, 1], 'pruned\n@1,3']]);
     const rows = statsRows(cells, 'bestValAcc');
     expect(rows.find((r) => r.lr === 0.1)).toMatchObject({ pruned: 3, prunedText: '3 seeds pruned (at epochs 1, 3)', verdictText: 'pruned: left out', mean: null });
     expect(rows.find((r) => r.lr === 0.01)).toMatchObject({ pruned: 1, prunedText: '1 seed pruned (at epoch 3)' });
@@ -237,5 +238,37 @@ describe('full-data run estimate', () => {
   it('falls back to every trial, and says nothing without a measured epoch', () => {
     expect(fullDataEstimate(trials, 'c', { subset: null, full: 10 }, 1)!.perEpoch).toBe(3.5);
     expect(fullDataEstimate([{ cellId: 'a', epochs: [] }], 'a', { subset: null, full: 10 }, 1)).toBeNull();
+  });
+});
+
+describe('heatmap cells without a mean', () => {
+  const stats0 = { n: 0, mean: null, std: null, ci95: null };
+  const empty = (lr: number, trials: Partial<CellStats['trials']>, prunedAtEpochs: number[] = []): CellStats => {
+    const full = cell(lr, null, 0.5);
+    return {
+      ...full,
+      cellId: `empty${lr}`,
+      trials: { total: 2, completed: 0, diverged: 0, failed: 0, pruned: 0, unfinished: 0, ...trials },
+      prunedAtEpochs,
+      bestValAcc: stats0,
+      finalValAcc: stats0,
+      vsBest: { bestValAcc: cmp('untested', null), finalValAcc: cmp('untested', null) },
+    };
+  };
+
+  it('gets a grey square that says why: pruned (at which epochs), diverged, failed, or a dash', () => {
+    const cells = [cell(0.001, null, 0.8, 'best'), empty(0.01, { pruned: 2 }, [1, 1]), empty(0.1, { diverged: 2 }), empty(0.2, { failed: 1, diverged: 1 }), empty(0.5, { unfinished: 2 })];
+    const s = series(heatmapOption(cells, [], 'finalValAcc', LIGHT));
+    const boxes = s[2]!.data as { value: number[]; text: string }[];
+    expect(boxes.map((b) => [b.value[0], b.text])).toEqual([[1, 'pruned\n@1'], [2, 'diverged'], [3, '—'], [4, '—']]);
+    // Drawn: a rect filling the cell and its text, in the cell's place on the grid.
+    const render = (s[2] as unknown as { renderItem: (p: { dataIndex: number }, api: unknown) => { children: { type: string; shape?: { width: number }; style: { text?: string } }[] } }).renderItem;
+    const api = { coord: ([x, y]: number[]) => [x! * 60 + 30, y! * 50 + 25], size: () => [60, 50] };
+    const drawn = render({ dataIndex: 1 }, api);
+    expect(drawn.children.map((c) => c.type)).toEqual(['rect', 'text']);
+    expect(drawn.children[0]!.shape!.width).toBe(58);
+    expect(drawn.children[1]!.style.text).toBe('diverged');
+    // The heatmap's own labels stay empty there, so nothing is written twice.
+    expect((s[0]!.data as { label: { formatter(): string } }[]).map((d) => d.label.formatter())).toEqual(['79.0% ★', '', '', '', '']);
   });
 });

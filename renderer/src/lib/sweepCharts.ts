@@ -96,6 +96,15 @@ export function interactionOption(cells: readonly CellStats[], metric: CellMetri
   };
 }
 
+/** What an empty heatmap cell says: why it has no mean, on two short lines. */
+export function emptyCellText(cell: Pick<CellStats, 'trials' | 'prunedAtEpochs'>): string {
+  const t = cell.trials;
+  if (t.pruned) return `pruned\n@${[...new Set(cell.prunedAtEpochs)].join(',')}`;
+  if (t.diverged && !t.failed && !t.unfinished) return 'diverged';
+  if (t.failed && !t.diverged && !t.unfinished) return 'failed';
+  return '—';
+}
+
 /**
  * lr (x) × clip (y) heatmap of the mean, labelled with the mean and marked where the cell is tied
  * with the best; each seed drawn as a dot whose height in its cell is its value within the
@@ -108,6 +117,7 @@ export function heatmapOption(cells: readonly CellStats[], trials: readonly Swee
   const min = means.length ? Math.min(...means) : 0;
   const max = means.length ? Math.max(...means) : 1;
   const cellIds = new Set(cells.map((c) => c.cellId));
+  const empty = cells.filter((c) => c[metric].mean === null);
   const seedValues = trials
     .filter((t) => cellIds.has(t.cellId) && t.status === 'completed' && t.epochs.length)
     .map((t) => ({ t, v: metric === 'bestValAcc' ? Math.max(...t.epochs.map((e) => e.valAcc)) : t.epochs[t.epochs.length - 1]!.valAcc }));
@@ -159,11 +169,15 @@ export function heatmapOption(cells: readonly CellStats[], trials: readonly Swee
             show: true,
             // Light text on the dark end of the scale, dark text on the light end.
             color: (cell[metric].mean ?? min) - min > (max - min) * (theme.dark ? 0.55 : 0.45) ? (theme.dark ? '#10141a' : '#ffffff') : theme.dark ? '#e6e9ef' : '#1c2330',
+            // The pruned-seed count goes on its own line: with six or more learning rates a cell is
+            // about 60 px wide, and "76.5% ★ ✂1" on one line ran into the next cell.
             formatter: () =>
-              `${cell[metric].mean === null ? (cell.trials.pruned ? `pruned @${[...new Set(cell.prunedAtEpochs)].join(',')}` : '—') : pct(cell[metric].mean)}${cell.vsBest[metric].verdict === 'best' ? ' ★' : cell.vsBest[metric].verdict === 'tied' ? ' =' : ''}${cell[metric].mean !== null && cell.trials.pruned ? ` ✂${cell.trials.pruned}` : ''}`,
+              cell[metric].mean === null
+                ? ''
+                : `${pct(cell[metric].mean)}${cell.vsBest[metric].verdict === 'best' ? ' ★' : cell.vsBest[metric].verdict === 'tied' ? ' =' : ''}${cell.trials.pruned ? `\n✂${cell.trials.pruned}` : ''}`,
           },
         })),
-        label: { show: true, fontSize: 11, fontWeight: 600 },
+        label: { show: true, fontSize: 11, fontWeight: 600, lineHeight: 15 },
         itemStyle: { borderColor: theme.dark ? '#14171c' : '#ffffff', borderWidth: 2 },
         emphasis: { itemStyle: { borderColor: colorAt(2) } },
       },
@@ -180,23 +194,26 @@ export function heatmapOption(cells: readonly CellStats[], trials: readonly Swee
         },
         z: 3,
       } as never,
-      // A cell whose every seed was pruned has no mean to colour: say so in the empty square.
+      // A cell with no mean to colour (every seed pruned, diverged or failed, or none finished yet):
+      // ECharts' heatmap leaves it blank, so it is drawn here as a grey square saying why, its
+      // words on two short lines so they fit a narrow cell.
       {
-        type: 'scatter',
-        symbol: 'rect',
-        symbolSize: 1,
-        itemStyle: { color: 'transparent' },
-        data: cells
-          .filter((c) => c[metric].mean === null && c.trials.pruned > 0)
-          .map((cell) => ({ value: [lrs.indexOf(cell.lr), clips.indexOf(cell.clip)], cell })),
-        label: {
-          show: true,
-          color: theme.muted,
-          fontSize: 11,
-          formatter: (p: unknown) => `pruned @${[...new Set((p as { data: { cell: CellStats } }).data.cell.prunedAtEpochs)].join(',')}`,
+        type: 'custom',
+        data: empty.map((cell) => ({ value: [lrs.indexOf(cell.lr), clips.indexOf(cell.clip)], cell, text: emptyCellText(cell) })),
+        renderItem: (params: { dataIndex: number }, api: { coord(p: number[]): number[]; size(p: number[]): number[] }) => {
+          const d = empty[params.dataIndex]!;
+          const [cx, cy] = api.coord([lrs.indexOf(d.lr), clips.indexOf(d.clip)]);
+          const [w, h] = api.size([1, 1]);
+          return {
+            type: 'group',
+            children: [
+              { type: 'rect', shape: { x: cx! - w! / 2 + 1, y: cy! - h! / 2 + 1, width: w! - 2, height: h! - 2 }, style: { fill: theme.dark ? '#262b33' : '#eef0f3' } },
+              { type: 'text', style: { x: cx!, y: cy!, text: emptyCellText(d), fill: theme.muted, font: '11px sans-serif', lineHeight: 15, align: 'center', verticalAlign: 'middle' } },
+            ],
+          };
         },
-        z: 4,
-      },
+        z: 2,
+      } as never,
     ],
   };
 }

@@ -79,7 +79,7 @@ export function epochSeconds(store: Store, dataset: Dataset, model: ModelSpec, c
   return {
     seconds: flops / HEURISTIC_FLOPS,
     source: 'estimate',
-    basis: `estimate: ${params.toLocaleString('en-US')} parameters × ${samples} samples at ~${HEURISTIC_FLOPS / 1e9} GFLOP/s (no past runs of this model on ${dataset.name} to measure from)`,
+    basis: `${params.toLocaleString('en-US')} parameters × ${samples} samples at ~${HEURISTIC_FLOPS / 1e9} GFLOP/s (no past runs of this model on ${dataset.name} to measure from)`,
   };
 }
 

@@ -31,7 +31,7 @@ describe('sweeps service', () => {
     // 784·16 + 16 + 16·10 + 10 parameters; 6 FLOP per parameter per training sample, 2 per test sample.
     expect(parameterCount(tinyModel, 784)).toBe(12_730);
     expect(first.secondsPerEpoch).toBeCloseTo((6 * 12_730 * 500 + 2 * 12_730 * 500) / 9e9, 12);
-    expect(first.basis).toMatch(/^estimate: 12,730 parameters × 500 samples/);
+    expect(first.basis).toMatch(/^12,730 parameters × 500 samples/);
 
     // A past run of the same layers and batch size on 1000 samples: epochs of 2, 3 and 40 s.
     const store = rt.runtime.store;

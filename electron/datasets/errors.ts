@@ -30,7 +30,9 @@ export function fileError(file: string, error: unknown): ApiError {
     code === 'EACCES' || code === 'EPERM'
       ? 'cannot be read (permission denied)'
       : code === 'ENOENT'
-        ? 'no such file or folder'
+        ? file.includes('\uFFFD')
+          ? 'no such file or folder (its name holds bytes that are not UTF-8 and could not be passed on as they are: rename it)'
+          : 'no such file or folder'
         : code === 'EISDIR'
           ? 'is a folder, expected a file'
           : code === 'ENOTDIR'

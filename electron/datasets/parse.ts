@@ -128,11 +128,42 @@ function commonPrefix(names: string[]): string {
   return cut.length >= 2 ? cut : '';
 }
 
+/** A file name's bytes, printable: UTF-8 where it is, \xNN escapes where not. */
+function escapeName(bytes: Buffer): string {
+  let out = '';
+  let at = 0;
+  while (at < bytes.length) {
+    let end = at + 1;
+    // The longest valid UTF-8 sequence starting here (at most 4 bytes).
+    for (let len = Math.min(4, bytes.length - at); len >= 1; len--) {
+      const piece = bytes.subarray(at, at + len);
+      const text = piece.toString('utf8');
+      if (!text.includes('\uFFFD') && Buffer.from(text, 'utf8').equals(piece)) {
+        out += text;
+        end = at + len;
+        break;
+      }
+      if (len === 1) out += `\\x${bytes[at]!.toString(16).padStart(2, '0')}`;
+    }
+    at = end;
+  }
+  return out;
+}
+
 async function expand(paths: string[]): Promise<{ folder: string | null; files: string[]; dirs: string[] }> {
   const files: string[] = [];
   const dirs: string[] = [];
   let folder: string | null = null;
   const seen = new Set<string>();
+  // The same file reached twice (given directly and through a symbolic link, or a link beside
+  // its target) is one file: known by device and inode, not by name.
+  const seenFiles = new Set<string>();
+  const firstVisit = (info: { dev: number; ino: number }) => {
+    const key = `${info.dev}:${info.ino}`;
+    if (seenFiles.has(key)) return false;
+    seenFiles.add(key);
+    return true;
+  };
   for (const raw of paths) {
     const path = resolve(raw);
     if (seen.has(path)) continue;
@@ -151,7 +182,18 @@ async function expand(paths: string[]): Promise<{ folder: string | null; files: 
       }
       let names: string[];
       try {
-        names = (await readdir(path, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
+        // Names as bytes: one that is not UTF-8 would come back with U+FFFD in it and then be
+        // "no such file" when opened; it is named as it is instead.
+        const entries = await readdir(path, { withFileTypes: true, encoding: 'buffer' });
+        names = [];
+        for (const e of entries) {
+          if (!e.isFile() && !e.isSymbolicLink()) continue;
+          const name = e.name.toString('utf8');
+          if (!Buffer.from(name, 'utf8').equals(e.name)) {
+            throw badData(join(path, escapeName(e.name)), 'its name is not valid UTF-8 text: rename the file (Sweeplab reads names as UTF-8)');
+          }
+          names.push(name);
+        }
       } catch (error) {
         throw fileError(path, error);
       }
@@ -159,13 +201,19 @@ async function expand(paths: string[]): Promise<{ folder: string | null; files: 
       if (data.length === 0) throw badData(path, 'holds no data files (IDX, .npy/.npz or CSV) and no class folders of images');
       for (const name of data) {
         const file = join(path, name);
-        if (!seen.has(file)) {
-          seen.add(file);
-          files.push(file);
+        if (seen.has(file)) continue;
+        seen.add(file);
+        let fileInfo;
+        try {
+          fileInfo = await stat(file);
+        } catch (error) {
+          throw fileError(file, error);
         }
+        if (!fileInfo.isFile()) continue; // a link to a folder, or a dangling one
+        if (firstVisit(fileInfo)) files.push(file);
       }
     } else if (info.isFile()) {
-      files.push(path);
+      if (firstVisit(info)) files.push(path);
     } else {
       throw badData(path, 'is not a regular file or folder');
     }

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { parsePaths } from '../../electron/datasets/parse';
 import { csvText, expectApiError, makeImages, tempDir, write, writeIdxPair, writeImageFolder } from './helpers';
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 
 let dir: ReturnType<typeof tempDir>;
 beforeEach(() => (dir = tempDir()));
@@ -36,6 +36,32 @@ describe('import validation', () => {
     const text = csvText(labels, makeImages(labels, 2, 2));
     const le = write(join(dir.path, 'le.csv'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
     await expectApiError(parsePaths([le]), 'bad_data', /is UTF-16 text \(little-endian\); save it as UTF-8 CSV/);
+  });
+
+  it('recognises the same file reached through a symbolic link as one file, not as images without labels', async () => {
+    const idx = join(dir.path, 'idx');
+    const labels = Uint8Array.from({ length: 40 }, (_, i) => i % 4);
+    writeIdxPair(idx, { images: 'train-images-idx3-ubyte', labels: 'train-labels-idx1-ubyte' }, labels);
+    // A link beside its target, and the target given again through a link from elsewhere.
+    symlinkSync(join(idx, 'train-images-idx3-ubyte'), join(idx, 'train-images-idx3-ubyte.link'));
+    symlinkSync(join(idx, 'train-labels-idx1-ubyte'), join(dir.path, 'labels-link'));
+    const parsed = await parsePaths([idx]);
+    expect(parsed.train.count + (parsed.test?.count ?? 0)).toBe(40);
+    const both = await parsePaths([join(idx, 'train-images-idx3-ubyte'), join(idx, 'train-labels-idx1-ubyte'), join(dir.path, 'labels-link')]);
+    expect(both.train.count + (both.test?.count ?? 0)).toBe(40);
+  });
+
+  it('names a file whose name is not UTF-8 instead of calling it missing', async () => {
+    const idx = join(dir.path, 'idx');
+    writeIdxPair(idx, { images: 'train-images-idx3-ubyte', labels: 'train-labels-idx1-ubyte' }, Uint8Array.from({ length: 40 }, (_, i) => i % 4));
+    const latin1 = Buffer.concat([Buffer.from(join(idx, 'caf')), Buffer.from([0xe9]), Buffer.from('.csv')]);
+    writeFileSync(latin1, 'label,p0\n1,0\n');
+    const error = await parsePaths([idx]).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(error?.message).toMatch(/caf\\xe9\.csv.*not valid UTF-8/);
+    expect(error?.message).not.toMatch(/no such file/);
   });
 
   it('follows symlinked class folders, as torchvision ImageFolder does, without looping', async () => {

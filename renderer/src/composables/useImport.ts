@@ -8,6 +8,7 @@ import { api } from '../api/client';
 import { useDatasetsStore } from '../stores/datasets';
 import { useToasts } from '../stores/toasts';
 import { importRoot, uploadHeaders, uploadSessionId } from '../lib/upload';
+import { importedText } from '../lib/datasets';
 import { ApiError } from '../../../shared/errors';
 import type { Dataset } from '../../../shared/domain';
 
@@ -90,7 +91,7 @@ export function useImport() {
         datasets.upload = null;
       }
       const dataset = await api.datasets.import({ paths, ...(options.name ? { name: options.name } : {}) });
-      toasts.success(`Imported ${dataset.name}: ${dataset.counts.train + dataset.counts.test} images, ${dataset.numClasses} classes`);
+      toasts.success(importedText(dataset));
       return dataset;
     } catch (e) {
       datasets.upload = null;

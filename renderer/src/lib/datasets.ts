@@ -33,3 +33,8 @@ export function progressText(p: Progress): string {
   if (p.total === null) return p.done > 0 ? `${phase} ${fmt(p.done)}` : `${phase}…`;
   return `${phase} ${fmt(p.done)} of ${fmt(p.total)}`;
 }
+
+/** The toast after an import: counts with thousands separators, as the data-set list writes them. */
+export function importedText(d: { name: string; numClasses: number; counts: { train: number; test: number } }): string {
+  return `Imported ${d.name}: ${count(d.counts.train)} training and ${count(d.counts.test)} test images, ${d.numClasses} classes`;
+}

@@ -175,6 +175,8 @@ export function compareOption(runs: readonly CurveRun[], settings: CompareSettin
         name: run.name,
         type: 'line',
         tooltip: { formatter: (p: unknown) => tooltipItem(p as TooltipParam, settings, run) },
+        // Hovering the line itself (not only its points) names the run.
+        triggerLineEvent: true,
         color: colorAt(i),
         showSymbol: !many && run.epochs.length < 30,
         symbolSize: 5,

@@ -115,7 +115,8 @@ export function stepGradientOption(rows: readonly StepRow[], totalEpochs: number
           ? { markLine: { symbol: 'none', silent: true, label: { formatter: `clip ${clipNorm}`, color: theme.muted, position: 'insideStartTop' }, lineStyle: { color: colorAt(2), type: 'dashed' }, data: [{ yAxis: clipNorm }] } }
           : {}),
       },
-      { name: 'norm (max)', type: 'line', data: rows.map((r) => [r.x, r.gradNormMax]), color: colorAt(1), showSymbol: false, lineStyle: { type: 'dotted' } },
+      // A point of one step has no separate max.
+      ...(rows.some((r) => r.n > 1) ? [{ name: 'norm (max)', type: 'line' as const, data: rows.map((r) => [r.x, r.gradNormMax]), color: colorAt(1), showSymbol: false, lineStyle: { type: 'dotted' as const } }] : []),
     ],
   };
 }

@@ -505,6 +505,8 @@ export const Sweep = z.strictObject({
     done: z.number().int(),
     running: z.number().int(),
     failed: z.number().int(),
+    /** Cancelled or paused part-way with epochs trained (kept, resumable): not 'done', not nothing. */
+    stopped: z.number().int().default(0),
   }),
   concurrency: z.number().int().min(1).max(1024),
   /** The number this sweep's analysis ranks cells by, in every view (shared/analysis.ts). */

@@ -19,6 +19,7 @@ interface SweepRow {
   done: number;
   running: number;
   failed: number;
+  stopped: number;
 }
 
 /** A trial as the scheduler sees it: the run row's fields that drive scheduling. */
@@ -57,7 +58,8 @@ const SELECT = `SELECT s.*,
     (SELECT count(*) FROM runs r WHERE r.sweep_id = s.id) AS total,
     (SELECT count(*) FROM runs r WHERE r.sweep_id = s.id AND r.status IN ('completed', 'diverged', 'pruned')) AS done,
     (SELECT count(*) FROM runs r WHERE r.sweep_id = s.id AND r.status = 'running') AS running,
-    (SELECT count(*) FROM runs r WHERE r.sweep_id = s.id AND r.status = 'failed') AS failed
+    (SELECT count(*) FROM runs r WHERE r.sweep_id = s.id AND r.status = 'failed') AS failed,
+    (SELECT count(*) FROM runs r WHERE r.sweep_id = s.id AND r.status IN ('cancelled', 'interrupted') AND r.epochs_done > 0) AS stopped
   FROM sweeps s`;
 
 function toSweep(row: SweepRow): Sweep {
@@ -70,7 +72,7 @@ function toSweep(row: SweepRow): Sweep {
     datasetId: row.dataset_id,
     spec,
     status: row.status as SweepStatus,
-    trials: { total: Math.max(row.total, planned), done: row.done, running: row.running, failed: row.failed },
+    trials: { total: Math.max(row.total, planned), done: row.done, running: row.running, failed: row.failed, stopped: row.stopped },
     concurrency: row.concurrency,
     analysisMetric: row.analysis_metric as AnalysisMetric,
     createdAt: row.created_at,

@@ -207,7 +207,7 @@ describe('notifications and progress text', () => {
     expect(sweepEnded('paused', 'cancelled')).toBe(true);
     expect(sweepEnded(undefined, 'completed')).toBe(false);
     expect(sweepEnded('completed', 'completed')).toBe(false);
-    expect(sweepEndMessage({ name: 'S', status: 'completed', trials: { total: 10, done: 9, running: 0, failed: 1 } })).toEqual({
+    expect(sweepEndMessage({ name: 'S', status: 'completed', trials: { total: 10, done: 9, running: 0, failed: 1, stopped: 0 } })).toEqual({
       title: 'Sweep finished: S', body: '9 of 10 trials done, 1 failed. Open Sweeplab for the analysis.',
     });
   });

@@ -162,7 +162,7 @@ describe('store', () => {
     expect(sweep).toMatchObject({ name: 'lr sweep', status: 'draft', concurrency: 2, trials: { total: 0, done: 0, running: 0, failed: 0 } });
     const run = store.runs.create({ datasetId: ds.id, model: tinyModel, config: tinyConfig, sweepId: sweep.id, cellId: 'c1' });
     store.runs.update(run.id, { status: 'completed' });
-    expect(store.sweeps.get(sweep.id)?.trials).toEqual({ total: 1, done: 1, running: 0, failed: 0 });
+    expect(store.sweeps.get(sweep.id)?.trials).toEqual({ total: 1, done: 1, running: 0, failed: 0, stopped: 0 });
     expect(store.sweeps.update(sweep.id, { status: 'running' })?.status).toBe('running');
   });
 });

@@ -166,7 +166,8 @@ describe('SweepScheduler', () => {
     exec.epochs(running[0]!, 1);
     const cancelled = await scheduler.cancel(sweep.id);
     expect(exec.started.filter((t) => t.cancelled).map((t) => t.runId).sort()).toEqual([...running].sort());
-    expect(cancelled).toMatchObject({ status: 'cancelled', trials: { total: 12, done: 1, running: 0 } });
+    // One trial done, one stopped part-way with its epoch kept (not "1 of 12 done" and nothing else).
+    expect(cancelled).toMatchObject({ status: 'cancelled', trials: { total: 12, done: 1, running: 0, stopped: 1 } });
     expect(trialsByStatus(sweep.id)).toEqual({ completed: 1, cancelled: 11 });
     expect(scheduler.isRunningHere(sweep.id)).toBe(false);
     // The finished trial keeps its epochs; the cancelled one keeps what it had.

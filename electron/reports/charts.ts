@@ -8,6 +8,7 @@
  */
 import * as echarts from 'echarts';
 import { clipLabel, hyper, MISSING, pct } from '../../shared/format';
+import { HEATMAP_AXES, HEATMAP_COLORS, heatmapAxisLabels, heatmapLabelColor, heatmapScale } from '../../shared/heatmap';
 
 /** Okabe–Ito: distinguishable for the common colour-vision deficiencies, and in greyscale print. */
 export const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#F0E442', '#999999'];
@@ -151,35 +152,32 @@ export interface HeatmapOptions {
 }
 
 /**
- * lr (rows) × clip (columns), each cell coloured by its mean accuracy and labelled with it. The
- * colour scale spans the observed range: a sweep's cells mostly differ by tenths of a percent, and a
- * 0–100% scale would paint them all one colour. Empty cells are grey and labelled "–".
+ * lr (columns) × clip (rows), each cell coloured by its mean accuracy on the observed range and
+ * labelled with it (shared/heatmap.ts). Empty cells are grey and labelled "—".
  */
 const GRID = { left: 62, right: 70, top: 30, bottom: 40 };
 
 export function heatmapChart(o: HeatmapOptions): string {
-  const present = o.values.flat().filter((v): v is number => v !== null && Number.isFinite(v));
-  const min = present.length ? Math.min(...present) : 0;
-  const max = present.length ? Math.max(...present) : 1;
-  const mid = (min + max) / 2;
+  // Orientation, colours and label colour: shared/heatmap.ts, as the app draws it (lr across, clip up).
+  const scale = heatmapScale(o.values.flat());
+  const { min, max } = scale;
   const data: { value: [number, number, number]; label: { color: string } }[] = [];
   const empty: [number, number][] = [];
   o.values.forEach((row, i) =>
     row.forEach((v, j) => {
       if (v === null || !Number.isFinite(v)) empty.push([i, j]);
-      // Dark text on the light (high) end of viridis, white on the dark end.
-      else data.push({ value: [j, i, v], label: { color: v >= mid ? '#111111' : '#ffffff' } });
+      else data.push({ value: [i, j, v], label: { color: heatmapLabelColor(v, scale) } });
     }),
   );
   // The best cell's outline, drawn on top as a plain rectangle in pixels: a border on the cell
   // itself is half covered by its neighbours', and a scaled symbol's stroke does not survive the
   // trip to PDF evenly. Categories run bottom-up on the y axis.
-  const cellW = (o.width - GRID.left - GRID.right) / o.clips.length;
-  const cellH = (o.height - GRID.top - GRID.bottom) / o.lrs.length;
+  const cellW = (o.width - GRID.left - GRID.right) / o.lrs.length;
+  const cellH = (o.height - GRID.top - GRID.bottom) / o.clips.length;
   // Cells without a completed seed: grey with a dash (a heatmap leaves a hole where data is missing).
   const cellBox = (i: number, j: number, inset: number) => ({
-    x: GRID.left + j * cellW + inset,
-    y: GRID.top + (o.lrs.length - 1 - i) * cellH + inset,
+    x: GRID.left + i * cellW + inset,
+    y: GRID.top + (o.clips.length - 1 - j) * cellH + inset,
     width: cellW - 2 * inset,
     height: cellH - 2 * inset,
   });
@@ -213,27 +211,27 @@ export function heatmapChart(o: HeatmapOptions): string {
       grid: GRID,
       xAxis: {
         type: 'category',
-        name: 'gradient clip max-norm',
+        name: HEATMAP_AXES.x,
         nameLocation: 'middle',
         nameGap: 24,
-        data: o.clips.map(clipLabel),
+        data: heatmapAxisLabels(o.lrs, o.clips).x,
         axisLabel: { ...TEXT, fontSize: 9 },
         nameTextStyle: { ...TEXT, fontSize: 9 },
         splitArea: { show: false },
       },
       yAxis: {
         type: 'category',
-        name: 'learning rate',
+        name: HEATMAP_AXES.y,
         nameLocation: 'middle',
         nameGap: 48,
-        data: o.lrs.map(hyper),
+        data: heatmapAxisLabels(o.lrs, o.clips).y,
         axisLabel: { ...TEXT, fontSize: 9 },
         nameTextStyle: { ...TEXT, fontSize: 9 },
       },
       visualMap: {
         type: 'continuous',
         min,
-        max: max > min ? max : min + 1e-6,
+        max,
         calculable: false,
         orient: 'vertical',
         right: 0,
@@ -243,8 +241,7 @@ export function heatmapChart(o: HeatmapOptions): string {
         precision: 3,
         text: [pct(max, 1), pct(min, 1)],
         textStyle: { ...TEXT, fontSize: 8 },
-        // Viridis endpoints and middle: perceptually even, readable in greyscale.
-        inRange: { color: ['#440154', '#31688e', '#35b779', '#fde725'] },
+        inRange: { color: [...HEATMAP_COLORS] },
         seriesIndex: 0,
       },
       series: [
@@ -254,7 +251,7 @@ export function heatmapChart(o: HeatmapOptions): string {
           label: {
             show: true,
             fontFamily: FONT,
-            fontSize: o.clips.length > 8 ? 7 : 8,
+            fontSize: o.lrs.length > 8 ? 7 : 8,
             color: '#ffffff',
             textBorderColor: '#000000',
             textBorderWidth: 0,

@@ -605,7 +605,7 @@ function sweepResults(subject: LoadedSubject, cells: CellStats[], bestCell: Cell
     let best: [number, number] | null = null;
     if (bestCell && sliceCells.includes(bestCell)) best = [sLrs.indexOf(bestCell.lr), sClips.indexOf(bestCell.clip)];
     const suffix = label ? ` (${label})` : '';
-    const heatHeight = Math.min(360, Math.max(170, 70 + 26 * sLrs.length));
+    const heatHeight = Math.min(360, Math.max(170, 70 + 26 * sClips.length));
     out.push(
       keepTogether(
         heading(`Learning rate × clip norm${suffix}`),

@@ -11,6 +11,11 @@ import * as ui from '../../renderer/src/lib/format';
 import * as shared from '../../shared/format';
 import { buildReport } from '../../electron/reports';
 import { addRun, makeHistory } from './fixtures';
+import { heatmapChart } from '../../electron/reports/charts';
+import { heatmapOption } from '../../renderer/src/lib/sweepCharts';
+import { LIGHT } from '../../renderer/src/lib/palette';
+import { HEATMAP_COLORS } from '../../shared/heatmap';
+import type { CellStats } from '../../shared/contract';
 import { appRoot } from '../../electron/paths';
 
 describe('UI, CLI and PDF format numbers alike', () => {
@@ -38,5 +43,45 @@ describe('UI, CLI and PDF format numbers alike', () => {
     } finally {
       h.close();
     }
+  });
+
+  it('the app and the PDF draw the heatmap alike: lr across, clip up, one viridis scale, one label colour', () => {
+    const stats = (mean: number | null) => ({ n: 3, mean, std: 0.01, ci95: null });
+    const cmp = { verdict: 'worse' as const, diff: 0, t: null, df: null, p: 0.5, pHolm: 0.5 };
+    const cell = (lr: number, clip: number | null, mean: number | null): CellStats => ({
+      cellId: `${lr}-${clip}`, label: '', lr, clip,
+      trials: { total: 3, completed: 3, diverged: 0, failed: 0, pruned: 0, unfinished: 0 },
+      prunedAtEpochs: [],
+      bestValAcc: stats(mean), finalValAcc: stats(mean), bestEpoch: stats(3), finalTrainAcc: stats(0.95), overfitRatio: stats(0.95),
+      vsBest: { bestValAcc: cmp, finalValAcc: cmp },
+    });
+    const lrs = [5e-5, 0.01, 0.1];
+    const clips = [1, null];
+    const values = [[0.9, 0.8], [0.85, null], [0.7, 0.75]];
+    const cells = lrs.flatMap((lr, i) => clips.map((clip, j) => cell(lr, clip, values[i]![j]!)));
+    const ui = heatmapOption(cells, [], 'bestValAcc', LIGHT);
+    const svg = heatmapChart({ title: 't', lrs, clips, values, best: [0, 0], width: 400, height: 200 });
+    const texts = [...svg.matchAll(/<text[^>]*transform="translate\(([\d.]+) ([\d.]+)\)"[^>]*>([^<]*)<\/text>/g)].map((m) => ({ x: Number(m[1]), y: Number(m[2]), text: m[3]! }));
+    const at = (text: string) => texts.find((t) => t.text === text)!;
+    // Same axis titles and category labels, lr on x.
+    expect((ui.xAxis as { name: string; data: string[] }).name).toBe('learning rate');
+    expect((ui.xAxis as { data: string[] }).data).toEqual(['5e-5', '0.01', '0.1']);
+    expect((ui.yAxis as { data: string[] }).data).toEqual(['1', 'none']);
+    expect(svg).toContain('>learning rate<');
+    // In the PDF the lr labels run left to right along one row, the clip labels up one column.
+    expect(at('5e-5').y).toBe(at('0.1').y);
+    expect(at('5e-5').x).toBeLessThan(at('0.01').x);
+    expect(at('1').x).toBe(at('none').x);
+    expect(at('1').y).toBeGreaterThan(at('none').y);
+    // Cell 90.0% (lr 5e-5, clip 1) sits in the first column, bottom row; 75.0% in the last column, top row.
+    expect(at('90.0').x).toBe(at('5e-5').x);
+    expect(at('75.0').x).toBe(at('0.1').x);
+    expect(at('90.0').y).toBe(at('1').y);
+    // One colour scale.
+    expect((ui.visualMap as { inRange: { color: string[] } }).inRange.color).toEqual([...HEATMAP_COLORS]);
+    expect(svg.toLowerCase()).toMatch(/#440154|rgb\(68,\s*1,\s*84\)/);
+    // The same label colour for the same cell.
+    const uiLabel = (ui.series as { data: { value: unknown[]; label: { color: string } }[] }[])[0]!.data.find((d) => d.value[2] === 0.7)!.label.color;
+    expect(svg).toMatch(new RegExp(`translate\\(${at('70.0').x} ${at('70.0').y}\\)" fill="${uiLabel}"`));
   });
 });

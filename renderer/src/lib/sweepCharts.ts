@@ -34,6 +34,7 @@ export function sliceCells(cells: readonly CellStats[], slice: Partial<Record<Sl
 
 export { sortedLrs, sortedClips } from '../../../shared/axes';
 import { sortedLrs, sortedClips } from '../../../shared/axes';
+import { HEATMAP_AXES, HEATMAP_COLORS, heatmapAxisLabels, heatmapLabelColor, heatmapScale } from '../../../shared/heatmap';
 
 function statLine(s: SummaryStats): string {
   if (s.mean === null) return 'no finished seeds';
@@ -113,9 +114,10 @@ export function emptyCellText(cell: Pick<CellStats, 'trials' | 'prunedAtEpochs'>
 export function heatmapOption(cells: readonly CellStats[], trials: readonly SweepTrial[], metric: CellMetric, theme: ChartTheme): EChartsOption {
   const lrs = sortedLrs(cells);
   const clips = sortedClips(cells);
-  const means = cells.map((c) => c[metric].mean).filter((m): m is number => m !== null);
-  const min = means.length ? Math.min(...means) : 0;
-  const max = means.length ? Math.max(...means) : 1;
+  // Orientation, colours and label colour: shared/heatmap.ts, as the PDF draws it.
+  const scale = heatmapScale(cells.map((c) => c[metric].mean));
+  const { min, max } = scale;
+  const labels = heatmapAxisLabels(lrs, clips);
   const cellIds = new Set(cells.map((c) => c.cellId));
   const empty = cells.filter((c) => c[metric].mean === null);
   const seedValues = trials
@@ -144,11 +146,11 @@ export function heatmapOption(cells: readonly CellStats[], trials: readonly Swee
         return `seed: ${pct(param.data.v, 2)}`;
       },
     },
-    xAxis: { type: 'category', name: 'learning rate', nameLocation: 'middle', nameGap: 30, data: lrs.map(hyper), axisLabel: { color: theme.muted }, nameTextStyle: { color: theme.muted }, splitArea: { show: false } },
-    yAxis: { type: 'category', name: 'clip norm', nameLocation: 'middle', nameGap: 60, data: clips.map((c) => (c === null ? 'none' : hyper(c))), axisLabel: { color: theme.muted }, nameTextStyle: { color: theme.muted } },
+    xAxis: { type: 'category', name: HEATMAP_AXES.x, nameLocation: 'middle', nameGap: 30, data: labels.x, axisLabel: { color: theme.muted }, nameTextStyle: { color: theme.muted }, splitArea: { show: false } },
+    yAxis: { type: 'category', name: HEATMAP_AXES.y, nameLocation: 'middle', nameGap: 60, data: labels.y, axisLabel: { color: theme.muted }, nameTextStyle: { color: theme.muted } },
     visualMap: {
       min,
-      max: max > min ? max : min + 1e-6,
+      max,
       calculable: false,
       orient: 'vertical',
       right: 0,
@@ -156,7 +158,7 @@ export function heatmapOption(cells: readonly CellStats[], trials: readonly Swee
       itemHeight: 160,
       text: [pct(max), pct(min)],
       textStyle: { color: theme.muted },
-      inRange: { color: theme.dark ? ['#1e2a44', '#2f5da8', '#41b6c4', '#c7e9b4'] : ['#f7fbff', '#9ecae1', '#3182bd', '#08306b'] },
+      inRange: { color: [...HEATMAP_COLORS] },
       seriesIndex: 0,
     },
     series: [
@@ -167,8 +169,7 @@ export function heatmapOption(cells: readonly CellStats[], trials: readonly Swee
           cell,
           label: {
             show: true,
-            // Light text on the dark end of the scale, dark text on the light end.
-            color: (cell[metric].mean ?? min) - min > (max - min) * (theme.dark ? 0.55 : 0.45) ? (theme.dark ? '#10141a' : '#ffffff') : theme.dark ? '#e6e9ef' : '#1c2330',
+            color: heatmapLabelColor(cell[metric].mean ?? min, scale),
             // The pruned-seed count goes on its own line: with six or more learning rates a cell is
             // about 60 px wide, and "76.5% ★ ✂1" on one line ran into the next cell.
             formatter: () =>

@@ -272,3 +272,18 @@ describe('heatmap cells without a mean', () => {
     expect((s[0]!.data as { label: { formatter(): string } }[]).map((d) => d.label.formatter())).toEqual(['79.0% ★', '', '', '', '']);
   });
 });
+
+describe('tooltips with very long names', () => {
+  it('stay inside their chart and wrap instead of running off the screen', () => {
+    const options = [
+      runCurvesOption([ep(1, 0.5), ep(2, 0.6)], 16, LIGHT),
+      gradientOption([ep(1, 0.5)], 4, null, LIGHT),
+      heatmapOption([cell(0.01, null, 0.9, 'best'), cell(0.1, null, 0.8)], [], 'bestValAcc', LIGHT),
+    ] as { tooltip?: { confine?: boolean; extraCssText?: string } }[];
+    for (const o of options) {
+      expect(o.tooltip?.confine).toBe(true);
+      expect(o.tooltip?.extraCssText).toMatch(/max-width/);
+      expect(o.tooltip?.extraCssText).toMatch(/overflow-wrap: anywhere/);
+    }
+  });
+});

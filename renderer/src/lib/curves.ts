@@ -3,6 +3,7 @@
  * runs overlaid (Compare). Pure functions of data → option, tested without a DOM; the chart
  * component only hands the result to ECharts. Animation is off: curves redraw on every epoch.
  */
+import { BOUNDED_TOOLTIP } from './tooltipBounds';
 import type { EChartsOption } from 'echarts';
 import type { EpochMetrics } from '../../../shared/domain';
 import { axisStyle, colorAt, type ChartTheme } from './palette';
@@ -42,7 +43,7 @@ export function runCurvesOption(epochs: readonly EpochMetrics[], totalEpochs: nu
     textStyle: { color: theme.text },
     grid: { left: 48, right: 52, top: 36, bottom: 32 },
     legend: { top: 0, textStyle: { color: theme.muted }, itemWidth: 14 },
-    tooltip: { trigger: 'axis', valueFormatter: (v) => (typeof v === 'number' ? (v <= 1 ? v.toFixed(4) : v >= 1e4 ? compactNumber(v) : v.toFixed(3)) : String(v)) },
+    tooltip: { ...BOUNDED_TOOLTIP, trigger: 'axis', valueFormatter: (v) => (typeof v === 'number' ? (v <= 1 ? v.toFixed(4) : v >= 1e4 ? compactNumber(v) : v.toFixed(3)) : String(v)) },
     xAxis: { type: 'value', name: 'epoch', nameLocation: 'middle', nameGap: 22, min: 1, max: Math.max(totalEpochs, epochs.length, 2), minInterval: 1, ...axis, splitLine: { show: false } },
     yAxis: [
       magnitudeAxis(epochs.map((e) => e.loss), { type: 'value', scale: true, ...axis }),
@@ -64,7 +65,7 @@ export function gradientOption(epochs: readonly EpochMetrics[], totalEpochs: num
     textStyle: { color: theme.text },
     grid: { left: 48, right: 52, top: 36, bottom: 32 },
     legend: { top: 0, textStyle: { color: theme.muted }, itemWidth: 14 },
-    tooltip: { trigger: 'axis', valueFormatter: (v) => (typeof v === 'number' ? (v >= 1e4 ? compactNumber(v) : v.toFixed(3)) : String(v)) },
+    tooltip: { ...BOUNDED_TOOLTIP, trigger: 'axis', valueFormatter: (v) => (typeof v === 'number' ? (v >= 1e4 ? compactNumber(v) : v.toFixed(3)) : String(v)) },
     xAxis: { type: 'value', name: 'epoch', nameLocation: 'middle', nameGap: 22, min: 0.5, max: Math.max(totalEpochs, epochs.length, 2) + 0.5, minInterval: 1, ...axis, splitLine: { show: false }, axisLabel: { color: theme.muted, formatter: (v: number) => (Number.isInteger(v) ? String(v) : '') } },
     yAxis: [
       magnitudeAxis(epochs.flatMap((e) => [e.gradNormMean, e.gradNormMax]), { type: 'value', min: 0, ...axis }),
@@ -165,7 +166,7 @@ export function compareOption(runs: readonly CurveRun[], settings: CompareSettin
         color,
         showSymbol: band.x.length < 30,
         data: band.x.map((x, i) => ({ value: [x, band.mean[i]!], std: band.std[i]!, n: band.n[i]! })),
-        tooltip: { formatter: (p: unknown) => groupTooltip(p as TooltipParam & { data: { std: number; n: number } }, label, members, settings) },
+        tooltip: { ...BOUNDED_TOOLTIP, formatter: (p: unknown) => groupTooltip(p as TooltipParam & { data: { std: number; n: number } }, label, members, settings) },
       } as never);
     });
   } else {
@@ -174,7 +175,7 @@ export function compareOption(runs: readonly CurveRun[], settings: CompareSettin
         id: run.id,
         name: run.name,
         type: 'line',
-        tooltip: { formatter: (p: unknown) => tooltipItem(p as TooltipParam, settings, run) },
+        tooltip: { ...BOUNDED_TOOLTIP, formatter: (p: unknown) => tooltipItem(p as TooltipParam, settings, run) },
         // Hovering the line itself (not only its points) names the run.
         triggerLineEvent: true,
         color: colorAt(i),
@@ -192,7 +193,7 @@ export function compareOption(runs: readonly CurveRun[], settings: CompareSettin
     grid: { left: 60, right: 24, top: many || settings.grouped ? 16 : 40, bottom: 44, containLabel: false },
     legend: many && !settings.grouped ? { show: false } : { top: 0, type: 'scroll', textStyle: { color: theme.muted } },
     // Item tooltips whatever the number of lines: hovering a line names its run (or group) and configuration.
-    tooltip: { trigger: 'item', confine: true },
+    tooltip: { ...BOUNDED_TOOLTIP, trigger: 'item' },
     xAxis: {
       type: 'value',
       name: settings.x === 'time' ? 'time' : 'epoch',

@@ -3,6 +3,7 @@
  * ECharts options: x is the position in training in epochs (epoch 2, step 150 of 300 → 1.5), so
  * the per-epoch accuracies can be drawn on the same axis at 1, 2, 3…
  */
+import { BOUNDED_TOOLTIP } from './tooltipBounds';
 import type { EChartsOption } from 'echarts';
 import type { EpochMetrics, EpochSteps } from '../../../shared/domain';
 import { compactNumber, magnitudeAxis } from './curves';
@@ -72,7 +73,7 @@ export function stepLossOption(rows: readonly StepRow[], epochs: readonly EpochM
     textStyle: { color: theme.text },
     grid: { left: 48, right: 52, top: 36, bottom: 32 },
     legend: { top: 0, textStyle: { color: theme.muted }, itemWidth: 14 },
-    tooltip: { trigger: 'axis', formatter: tooltip(rows, 'loss') },
+    tooltip: { ...BOUNDED_TOOLTIP, trigger: 'axis', formatter: tooltip(rows, 'loss') },
     xAxis: xAxis(totalEpochs, rows, theme),
     yAxis: [
       magnitudeAxis(rows.flatMap((r) => [r.loss, r.lossMax]), { type: 'value', scale: true, ...axis }),
@@ -94,7 +95,7 @@ export function stepGradientOption(rows: readonly StepRow[], totalEpochs: number
     textStyle: { color: theme.text },
     grid: { left: 48, right: 52, top: 36, bottom: 32 },
     legend: { top: 0, textStyle: { color: theme.muted }, itemWidth: 14 },
-    tooltip: { trigger: 'axis', formatter: tooltip(rows, 'grad') },
+    tooltip: { ...BOUNDED_TOOLTIP, trigger: 'axis', formatter: tooltip(rows, 'grad') },
     xAxis: xAxis(totalEpochs, rows, theme),
     yAxis: [
       magnitudeAxis(rows.flatMap((r) => [r.gradNorm, r.gradNormMax]), { type: 'value', min: 0, ...axis }),

@@ -3,6 +3,7 @@
  * interaction plot, the heatmap with seeds as dots, parallel coordinates, the statistics table and
  * the best configuration. Tested without a DOM.
  */
+import { BOUNDED_TOOLTIP } from './tooltipBounds';
 import type { EChartsOption } from 'echarts';
 import { formatP, verdictLabel, type AnalysisMetric } from '../../../shared/analysis';
 import type { CellStats, SweepDetail, SweepTrial, SummaryStats } from '../../../shared/contract';
@@ -70,7 +71,7 @@ export function interactionOption(cells: readonly CellStats[], metric: CellMetri
     textStyle: { color: theme.text },
     grid: { left: 60, right: 24, top: 40, bottom: 48 },
     legend: { top: 0, type: 'scroll', textStyle: { color: theme.muted } },
-    tooltip: { trigger: 'item', formatter: (p: unknown) => cellTooltip((p as { data: { cell: CellStats } }).data.cell, metric) },
+    tooltip: { ...BOUNDED_TOOLTIP, trigger: 'item', formatter: (p: unknown) => cellTooltip((p as { data: { cell: CellStats } }).data.cell, metric) },
     xAxis: {
       type: 'log',
       name: 'learning rate (log)',
@@ -139,6 +140,7 @@ export function heatmapOption(cells: readonly CellStats[], trials: readonly Swee
     textStyle: { color: theme.text },
     grid: { left: 80, right: 90, top: 16, bottom: 48 },
     tooltip: {
+      ...BOUNDED_TOOLTIP,
       trigger: 'item',
       formatter: (p: unknown) => {
         const param = p as { seriesType: string; data: { cell?: CellStats; v?: number } };
@@ -328,6 +330,7 @@ export function scatterOption(
     grid: { left: 56, right: 16, top: 30, bottom: 44 },
     legend: { top: 0, textStyle: { color: theme.muted }, data: ['seed', 'configuration mean', 'pruned (at its last epoch)'] },
     tooltip: {
+      ...BOUNDED_TOOLTIP,
       trigger: 'item',
       formatter: (p: unknown) => {
         const d = (p as { data: { t?: SweepTrial; c?: CellStats } }).data;

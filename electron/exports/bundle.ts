@@ -9,7 +9,7 @@
  * Model weights are not in the bundle: they are per-run checkpoints, exported with `exports.model`.
  */
 import { z } from 'zod';
-import { Dataset, EpochMetrics, Run, Sweep } from '../../shared/domain';
+import { Dataset, EpochMetrics, EpochSteps, Run, Sweep } from '../../shared/domain';
 import { CellStats } from '../../shared/contract';
 import type { LoadedSubject } from '../reports/subject';
 
@@ -17,7 +17,8 @@ export const BUNDLE_FORMAT = 'sweeplab-export';
 /** 2: configs carry `validation` (version 1 bundles predate validation splits: upgraded on read). */
 export const BUNDLE_VERSION = 2;
 
-export const BundleRun = z.strictObject({ ...Run.shape, epochs: z.array(EpochMetrics) });
+/** steps: the per-step curves (downsampled per epoch); absent from bundles written before them. */
+export const BundleRun = z.strictObject({ ...Run.shape, epochs: z.array(EpochMetrics), steps: z.array(EpochSteps).optional() });
 export type BundleRun = z.infer<typeof BundleRun>;
 
 /**
@@ -55,7 +56,7 @@ export const ExportBundle = z.preprocess(upgradeVersion1, z.object({
 }));
 export type ExportBundle = z.infer<typeof ExportBundle>;
 
-export function buildBundle(subject: LoadedSubject, appVersion: string, now = new Date()): ExportBundle {
+export function buildBundle(subject: LoadedSubject, appVersion: string, now = new Date(), stepsOf: (runId: string) => EpochSteps[] = () => []): ExportBundle {
   const datasetIds = new Set(subject.runs.map(({ run }) => run.datasetId));
   if (subject.sweep) datasetIds.add(subject.sweep.sweep.datasetId);
   const bundle: ExportBundle = {
@@ -65,7 +66,10 @@ export function buildBundle(subject: LoadedSubject, appVersion: string, now = ne
     app: { name: 'Sweeplab', version: appVersion },
     datasets: [...datasetIds].flatMap((id) => (subject.datasets.has(id) ? [subject.datasets.get(id)!] : [])),
     sweeps: subject.sweep ? [subject.sweep.sweep] : [],
-    runs: subject.runs.map(({ run, epochs }) => ({ ...run, epochs })),
+    runs: subject.runs.map(({ run, epochs }) => {
+      const steps = stepsOf(run.id);
+      return { ...run, epochs, ...(steps.length ? { steps } : {}) };
+    }),
   };
   if (subject.sweep) bundle.cells = subject.sweep.stats.cells;
   return bundle;

@@ -292,7 +292,8 @@ function* importSteps(store: Store, bundle: ExportBundle, { written }: { written
       });
       written.runs.push(run.id);
       // Epochs through the repository, which keeps the run's summary columns in step with them.
-      for (const epoch of [...run.epochs].sort((a, b) => a.epoch - b.epoch)) store.runs.addEpoch(run.id, epoch);
+      const curves = new Map((run.steps ?? []).map((s) => [s.epoch, s]));
+      for (const epoch of [...run.epochs].sort((a, b) => a.epoch - b.epoch)) store.runs.addEpoch(run.id, epoch, curves.get(epoch.epoch));
       result.epochs += run.epochs.length;
       if (fingerprint) groupOf(datasetId, run.config.lr, run.config.seed, run.epochs.length).add(fingerprint);
       runIds.push(run.id);

@@ -31,7 +31,7 @@ export function exportData(store: Store, request: z.output<typeof DataExportSche
         : `${subject.runs.length}-runs`;
   const output = { path: request.path, overwrite: request.overwrite };
   if (request.format === 'json') {
-    return deliver(bundleJson(buildBundle(subject, appVersion)), { fileName: `${stem}.sweeplab.json`, mimeType: 'application/json' }, output);
+    return deliver(bundleJson(buildBundle(subject, appVersion, new Date(), (id) => store.runs.steps(id))), { fileName: `${stem}.sweeplab.json`, mimeType: 'application/json' }, output);
   }
   const table = request.table ?? (subject.sweep ? 'cells' : 'runs');
   if (table === 'cells' && !subject.sweep) {

@@ -130,3 +130,37 @@ describe.skipIf(!hasPoppler)('comparison PDF', () => {
     expect(s).toContain(`Highest best-epoch validation accuracy: #${h.runs.indexOf(best) + 1} ${best.name}, ${pct(best.bestValAcc!)}`);
   });
 });
+
+describe('per-step curves in the JSON export bundle', () => {
+  it('a run exported as JSON carries its steps, and importing the bundle stores them', async () => {
+    const { exportData } = await import('../../electron/exports');
+    const { importBundle, readBundle } = await import('../../electron/exports/import');
+    const { ExportBundle } = await import('../../electron/exports/bundle');
+    const { DataExportRequest } = await import('../../shared/contract');
+    const { openStore } = await import('../../electron/store');
+    const { tempDir } = await import('../support/fixtures');
+    const h = makeHistory();
+    const other = tempDir();
+    const target = openStore(other.path);
+    try {
+      const source = h.runs[0]!;
+      const run = h.store.runs.create({ name: 'with steps', datasetId: h.dataset.id, model: source.model, config: source.config });
+      h.store.runs.epochs(source.id).slice(0, 2).forEach((e) =>
+        h.store.runs.addEpoch(run.id, e, { epoch: e.epoch, steps: 3, points: [1, 2, 3].map((s) => ({ step: s, n: 1, loss: e.loss + s / 10, lossMax: e.loss + s / 10, gradNorm: s, gradNormMax: s, clipped: s > 1.5 ? 1 : 0, clipScale: s > 1.5 ? 1.5 / (s + 1e-6) : 1 })) }),
+      );
+      const result = exportData(h.store, DataExportRequest.parse({ subject: { runIds: [run.id] }, format: 'json' }), '1');
+      const text = Buffer.from(result.base64!, 'base64').toString('utf8');
+      const bundle = ExportBundle.parse(JSON.parse(text));
+      expect(bundle.runs[0]!.steps).toEqual(h.store.runs.steps(run.id));
+      expect(bundle.runs[0]!.steps!.map((s) => s.epoch)).toEqual([1, 2]);
+      const file = `${other.path}/bundle.json`;
+      writeFileSync(file, text);
+      importBundle(target, readBundle(file));
+      expect(target.runs.steps(run.id)).toEqual(h.store.runs.steps(run.id));
+    } finally {
+      target.close();
+      other.remove();
+      h.close();
+    }
+  });
+});

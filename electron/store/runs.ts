@@ -288,6 +288,7 @@ export function runsRepository(db: Db) {
       bound('r.created_at', '<=', 'createdBefore', f.createdBefore);
       if (f.noClip !== undefined) where.push(f.noClip ? 'r.clip_norm IS NULL' : 'r.clip_norm IS NOT NULL');
       if (f.inSweep !== undefined) where.push(f.inSweep ? 'r.sweep_id IS NOT NULL' : 'r.sweep_id IS NULL');
+      if (f.unstartedTrials === false) where.push("NOT (r.sweep_id IS NOT NULL AND r.status = 'cancelled' AND r.epochs_done = 0)");
       f.tags?.forEach((tag, i) => {
         where.push(`EXISTS (SELECT 1 FROM json_each(r.tags_json) WHERE json_each.value = @tag${i})`);
         params[`tag${i}`] = tag;

@@ -27,6 +27,11 @@ export const RunFilter = z.strictObject({
   preset: z.array(z.union([PresetName, z.literal('custom')])).max(7).optional(),
   /** true: only runs of some sweep; false: only stand-alone runs. */
   inSweep: z.boolean().optional(),
+  /**
+   * false: leave out sweep trials cancelled before they trained an epoch (a cancelled sweep's
+   * never-started trials: nothing to look at, listed on the sweep's page).
+   */
+  unstartedTrials: z.boolean().optional(),
   sort: z.enum(['createdAt', 'name', 'bestValAcc', 'lastValAcc', 'status', 'lr', 'clipNorm', 'epochsDone']).default('createdAt'),
   order: z.enum(['asc', 'desc']).default('desc'),
 });

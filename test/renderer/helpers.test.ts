@@ -80,7 +80,7 @@ describe('history filters', () => {
   it('turns the form into a RunFilter, leaving out what is empty or unreadable', () => {
     const f = { ...emptyFilters(), search: ' both ', lrMin: '0.001', lrMax: 'x', clipMax: '2', noClip: 'no' as const, tags: ['a'], preset: ['both' as const], scope: 'standalone' as const };
     expect(toRunFilter(f, 'bestValAcc', 'desc')).toEqual({
-      sort: 'bestValAcc', order: 'desc', search: 'both', preset: ['both'], lrMin: 0.001, clipMax: 2, noClip: false, tags: ['a'], inSweep: false,
+      sort: 'bestValAcc', order: 'desc', search: 'both', preset: ['both'], lrMin: 0.001, clipMax: 2, noClip: false, tags: ['a'], inSweep: false, unstartedTrials: false,
     });
     expect(filterProblems(f)).toEqual({ lr: 'not a number ≥ 0' });
     expect(filterProblems({ ...emptyFilters(), clipMin: '3', clipMax: '1', from: '2025-02-01', to: '2025-01-01' })).toEqual({ clip: 'min is above max', date: 'from is after to' });

@@ -163,6 +163,17 @@ describe('store', () => {
     const run = store.runs.create({ datasetId: ds.id, model: tinyModel, config: tinyConfig, sweepId: sweep.id, cellId: 'c1' });
     store.runs.update(run.id, { status: 'completed' });
     expect(store.sweeps.get(sweep.id)?.trials).toEqual({ total: 1, done: 1, running: 0, failed: 0, stopped: 0 });
+    // A trial cancelled before its first epoch is left out of History (unstartedTrials: false);
+    // one cancelled after training some epochs is history.
+    const never = store.runs.create({ datasetId: ds.id, model: tinyModel, config: tinyConfig, sweepId: sweep.id, cellId: 'c2' });
+    const partway = store.runs.create({ datasetId: ds.id, model: tinyModel, config: tinyConfig, sweepId: sweep.id, cellId: 'c3' });
+    store.runs.update(never.id, { status: 'cancelled' });
+    store.runs.addEpoch(partway.id, { epoch: 1, loss: 1, trainAcc: 0.5, valAcc: 0.5, valLoss: 1, seconds: 1, gradNormMean: 1, gradNormMax: 1, clippedFraction: 0 });
+    store.runs.update(partway.id, { status: 'cancelled' });
+    const listed = (f: { unstartedTrials?: boolean }) => store.runs.list({ sweepId: sweep.id, ...f }).items.map((r) => r.id).sort();
+    expect(listed({ unstartedTrials: false })).toEqual([run.id, partway.id].sort());
+    expect(listed({})).toEqual([run.id, never.id, partway.id].sort());
+    expect(store.sweeps.get(sweep.id)?.trials).toMatchObject({ total: 3, done: 1, stopped: 1 });
     expect(store.sweeps.update(sweep.id, { status: 'running' })?.status).toBe('running');
   });
 });

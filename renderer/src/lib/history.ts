@@ -89,6 +89,8 @@ export function toRunFilter(f: HistoryFilters, sort: SortKey, order: 'asc' | 'de
   if (after) filter.createdAfter = after;
   if (before) filter.createdBefore = before;
   if (f.scope === 'standalone') filter.inSweep = false;
+  // A cancelled sweep's never-started trials are not history; asking for 'cancelled' shows them.
+  if (!f.status.includes('cancelled')) filter.unstartedTrials = false;
   return filter;
 }
 

@@ -19,7 +19,7 @@ import { describeModel, PRESET_DESCRIPTIONS } from '../../shared/models';
 import { heatmapChart, interactionChart, lineChart, PALETTE, scatterChart, type Series } from './charts';
 import { describeMethod, describePrune, describeSpace } from '../../shared/adaptive';
 import { clipLabel, dateTime, deltaPp, duration, hyper, int, MISSING, pct, pp, pValue } from '../../shared/format';
-import type { LoadedSubject, RunWithEpochs } from './subject';
+import type { LoadedSubject, RunWithEpochs, SweepSubject } from './subject';
 import { groupRuns, mixedDatasets, MIXED_DATASETS_WARNING, overfitRows, type GroupField } from '../../shared/compare';
 
 export interface Environment {
@@ -579,8 +579,8 @@ function anovaTable(a: Anova): Content {
 }
 
 /** Heatmap, interaction plot, statistics, ANOVA, overfitting and the best cell's curves. */
-function sweepResults(subject: LoadedSubject, cells: CellStats[], bestCell: CellStats | null): Content[] {
-  const { sweep, stats } = subject.sweep!;
+function sweepResults(subject: SweepSubject, cells: CellStats[], bestCell: CellStats | null): Content[] {
+  const { sweep, stats } = subject.sweep;
   const spec = sweep.spec;
   // Every ranking below uses the sweep's own analysis metric: the app and the CLI use it too.
   const m = sweep.analysisMetric;
@@ -721,8 +721,8 @@ function sweepResults(subject: LoadedSubject, cells: CellStats[], bestCell: Cell
   return out;
 }
 
-function sweepContent(subject: LoadedSubject): Content[] {
-  const { sweep, stats } = subject.sweep!;
+function sweepContent(subject: SweepSubject): Content[] {
+  const { sweep, stats } = subject.sweep;
   const spec = sweep.spec;
   const out: Content[] = [];
   const cells = stats.cells;
@@ -855,8 +855,8 @@ function sweepContent(subject: LoadedSubject): Content[] {
 }
 
 /** What early termination did: epochs trained and saved, and every pruned trial with its reason. */
-function earlyTermination(subject: LoadedSubject): Content[] {
-  const { sweep, stats } = subject.sweep!;
+function earlyTermination(subject: SweepSubject): Content[] {
+  const { sweep, stats } = subject.sweep;
   const a = stats.adaptive!;
   const pruned = subject.runs.filter(({ run }) => run.status === 'pruned');
   const label = (run: Run) => stats.cells.find((c) => c.cellId === run.cellId)?.label ?? run.cellId ?? MISSING;
@@ -884,8 +884,8 @@ function earlyTermination(subject: LoadedSubject): Content[] {
 }
 
 /** A search sweep: the metric against each searched parameter, a point per trial. */
-function searchScatters(subject: LoadedSubject, cells: CellStats[], m: AnalysisMetric, metricName: string): Content[] {
-  const { stats } = subject.sweep!;
+function searchScatters(subject: SweepSubject, cells: CellStats[], m: AnalysisMetric, metricName: string): Content[] {
+  const { stats } = subject.sweep;
   const value = (epochs: EpochMetrics[]) => (m === 'bestValAcc' ? Math.max(...epochs.map((e) => e.valAcc)) : epochs[epochs.length - 1]!.valAcc);
   const ran = subject.runs.filter(({ run, epochs }) => epochs.length > 0 && (run.status === 'completed' || run.status === 'pruned'));
   const clips = ran.map(({ run }) => run.config.clipNorm).filter((c): c is number => c !== null);
@@ -926,7 +926,7 @@ function ratioText(s: SummaryStats): string {
 // The document
 
 export function defaultTitle(subject: LoadedSubject): string {
-  if (subject.kind === 'sweep') return `Sweep: ${subject.sweep!.sweep.name}`;
+  if (subject.kind === 'sweep') return `Sweep: ${subject.sweep.sweep.name}`;
   if (subject.kind === 'run') return `Run: ${subject.runs[0]!.run.name}`;
   return `Comparison of ${subject.runs.length} runs`;
 }

@@ -15,13 +15,17 @@ export interface RunWithEpochs {
   epochs: EpochMetrics[];
 }
 
-export interface LoadedSubject {
-  kind: 'run' | 'comparison' | 'sweep';
+interface SubjectRuns {
   runs: RunWithEpochs[];
   /** The data sets the runs and the sweep use, by id; a run whose row is gone has no entry. */
   datasets: Map<string, Dataset>;
-  sweep: { sweep: Sweep; stats: SweepStats } | null;
 }
+
+/** A sweep's report or export: its runs and its statistics. */
+export type SweepSubject = SubjectRuns & { kind: 'sweep'; sweep: { sweep: Sweep; stats: SweepStats } };
+
+/** What a report or export is about: one run, runs compared, or a sweep (only a sweep has `sweep`). */
+export type LoadedSubject = (SubjectRuns & { kind: 'run'; sweep: null }) | (SubjectRuns & { kind: 'comparison'; sweep: null }) | SweepSubject;
 
 /** Every run of a sweep, paging through the store's 1000-row limit. */
 export function sweepRuns(store: Store, sweepId: string): Run[] {

@@ -16,7 +16,7 @@ async function withArea(limits: { ttlMs: number; quotaBytes: number; maxFileByte
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   const post = async (session: string, path: string, body: Buffer) =>
-    (await fetch(`http://127.0.0.1:${port}/api/upload`, { method: 'POST', headers: { 'x-upload-session': session, 'x-upload-path': encodeURIComponent(path) }, body })).status;
+    (await fetch(`http://127.0.0.1:${port}/api/upload`, { method: 'POST', headers: { 'x-upload-session': session, 'x-upload-path': encodeURIComponent(path) }, body: new Uint8Array(body) })).status;
   try {
     await fn(area, post);
   } finally {

@@ -126,6 +126,8 @@ describe('sweep analysis', () => {
     const o = parallelOption({ trials }, 'finalValAcc', LIGHT);
     expect((o.parallelAxis as { name: string }[]).map((a) => a.name)).toEqual(['lr', 'clip', 'seed', 'final val acc']);
     expect(series(o)[0]!.data).toEqual([[0.001, '1.5', 0, 0.92], [0.01, 'none', 1, 0.85]]);
+    // The seed axis ticks on integers only, over the seeds used (not 0…1 in fractions).
+    expect((o.parallelAxis as { name: string }[]).find((a) => a.name === 'seed')).toMatchObject({ minInterval: 1, min: 0, max: 1 });
   });
 
   it('ranks the statistics table and names the best configuration', () => {

@@ -232,6 +232,9 @@ export function parallelOption(detail: Pick<SweepDetail, 'trials'>, metric: Cell
   // A search draws clip norms from a range: a value axis (no clipping at 0) instead of a category per draw.
   const clipAsValue = clips.length > 12;
   const extra = SLICE_KEYS.filter((k) => new Set(all.map((t) => t[k])).size > 1);
+  const seeds = all.map((t) => t.seed);
+  const seedMin = seeds.length ? Math.min(...seeds) : 0;
+  const seedMax = seeds.length ? Math.max(...seeds) : 1;
   const dims: { name: string; type?: 'value' | 'log' | 'category'; data?: string[]; get: (t: SweepTrial) => number | string }[] = [
     { name: 'lr', type: 'log', get: (t) => t.lr },
     clipAsValue
@@ -262,6 +265,8 @@ export function parallelOption(detail: Pick<SweepDetail, 'trials'>, metric: Cell
       ...(d.data ? { data: d.data } : {}),
       ...(d.type === 'value' && d.name !== 'seed' && dim === dims.length - 1 ? { scale: true, axisLabel: { color: theme.muted, formatter: (v: number) => pct(v, 0) } } : {}),
       ...(d.name === 'lr' ? { axisLabel: { color: theme.muted, formatter: (v: number) => hyper(v) } } : {}),
+      // Seeds are integers: ticks only on them, the axis spanning exactly the seeds used.
+      ...(d.name === 'seed' ? { minInterval: 1, min: seedMin, max: Math.max(seedMax, seedMin + 1) } : {}),
     })) as never,
     visualMap: {
       min: lo,

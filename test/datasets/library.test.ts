@@ -108,7 +108,7 @@ describe('rename, delete, dirFor', () => {
   it('refuses to delete a data set in use unless cascading', async () => {
     const dataset = await lib.importPaths([mnistLike(src())], { name: 'Digits' });
     records.setUsage(dataset.id, { runs: 3, sweeps: 1 });
-    await expectApiError(lib.delete(dataset.id), 'conflict', /Data set “Digits” is used by 3 runs and 1 sweep; .*cascade/);
+    await expectApiError(lib.delete(dataset.id), 'conflict', /Data set “Digits” is used by 3 runs and 1 sweep; delete those first, or delete it together with them/);
     expect(entries()).toEqual([dataset.id]);
     await lib.delete(dataset.id, { cascade: true });
     expect(lib.get(dataset.id)).toBeNull();

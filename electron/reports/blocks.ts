@@ -1,16 +1,10 @@
 /** The report's building blocks: page geometry, headings, notes, tables, charts, summary-statistics text. */
-import { metricLabel, metricShortLabel, verdictLabel, type AnalysisMetric } from '../../shared/analysis';
-import { sortedClips, sortedLrs } from '../../shared/axes';
-import type { Content, CustomTableLayout, TableCell, TDocumentDefinitions } from 'pdfmake/interfaces';
+import type { Content, CustomTableLayout, TableCell } from 'pdfmake/interfaces';
 import type { Dataset, EpochMetrics, ModelSpec, Run } from '../../shared/domain';
-import { describeValidation, effectiveWeightDecay } from '../../shared/domain';
-import type { Anova, CellStats, SummaryStats } from '../../shared/contract';
+import { effectiveWeightDecay } from '../../shared/domain';
+import type { SummaryStats } from '../../shared/contract';
 import { describeModel, PRESET_DESCRIPTIONS } from '../../shared/models';
-import { heatmapChart, interactionChart, lineChart, PALETTE, scatterChart, type Series } from './charts';
-import { describeMethod, describePrune, describeSpace } from '../../shared/adaptive';
-import { clipLabel, dateTime, deltaPp, duration, hyper, int, MISSING, pct, pp, pValue } from '../../shared/format';
-import type { LoadedSubject, RunWithEpochs, SweepSubject } from './subject';
-import { groupRuns, mixedDatasets, MIXED_DATASETS_WARNING, overfitRows, type GroupField } from '../../shared/compare';
+import { hyper, int, MISSING, pct, pp } from '../../shared/format';
 
 // A4 portrait with 40 pt side margins: 515 pt of content width.
 export const PAGE = { width: 595.28, height: 841.89, margins: [40, 48, 40, 44] as [number, number, number, number] };

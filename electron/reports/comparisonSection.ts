@@ -1,17 +1,11 @@
 /** The comparison report's section: results, what differs between the runs, grouping, smoothing, overfitting. */
-import { metricLabel, metricShortLabel, verdictLabel, type AnalysisMetric } from '../../shared/analysis';
-import { sortedClips, sortedLrs } from '../../shared/axes';
-import type { Content, CustomTableLayout, TableCell, TDocumentDefinitions } from 'pdfmake/interfaces';
-import type { Dataset, EpochMetrics, ModelSpec, Run } from '../../shared/domain';
-import { describeValidation, effectiveWeightDecay } from '../../shared/domain';
-import type { Anova, CellStats, SummaryStats } from '../../shared/contract';
-import { describeModel, PRESET_DESCRIPTIONS } from '../../shared/models';
-import { heatmapChart, interactionChart, lineChart, PALETTE, scatterChart, type Series } from './charts';
-import { describeMethod, describePrune, describeSpace } from '../../shared/adaptive';
-import { clipLabel, dateTime, deltaPp, duration, hyper, int, MISSING, pct, pp, pValue } from '../../shared/format';
-import type { LoadedSubject, RunWithEpochs, SweepSubject } from './subject';
+import type { Content } from 'pdfmake/interfaces';
+import type { EpochMetrics, ModelSpec, Run } from '../../shared/domain';
+import { lineChart, PALETTE, type Series } from './charts';
+import { clipLabel, duration, hyper, MISSING, pct } from '../../shared/format';
+import type { LoadedSubject, RunWithEpochs } from './subject';
 import { groupRuns, mixedDatasets, MIXED_DATASETS_WARNING, overfitRows, type GroupField } from '../../shared/compare';
-import { PAGE, CONTENT_WIDTH, CHART_HEIGHT, heading, note, type Cell, TABLE_LAYOUT, table, keyValues, chart, keepTogether, statsText, ciText, ratioText, finalEpoch, totalSeconds, datasetSection, modelLayerTable, configPairs } from './blocks';
+import { CONTENT_WIDTH, CHART_HEIGHT, heading, note, table, keyValues, chart, keepTogether, finalEpoch, totalSeconds, datasetSection, modelLayerTable, configPairs } from './blocks';
 
 /** The label of run k in legends: the name while few runs share a chart, else its number. */
 export function runLabel(k: number, run: Run, many: boolean): string {

@@ -9,19 +9,13 @@
  * Pure layout: everything it shows comes in as data (LoadedSubject), so the numbers in the PDF are
  * exactly the store's and the sweeps module's.
  */
-import { metricLabel, metricShortLabel, verdictLabel, type AnalysisMetric } from '../../shared/analysis';
-import { sortedClips, sortedLrs } from '../../shared/axes';
-import type { Content, CustomTableLayout, TableCell, TDocumentDefinitions } from 'pdfmake/interfaces';
-import type { Dataset, EpochMetrics, ModelSpec, Run } from '../../shared/domain';
-import { describeValidation, effectiveWeightDecay } from '../../shared/domain';
-import type { Anova, CellStats, SummaryStats } from '../../shared/contract';
-import { describeModel, PRESET_DESCRIPTIONS } from '../../shared/models';
-import { heatmapChart, interactionChart, lineChart, PALETTE, scatterChart, type Series } from './charts';
-import { describeMethod, describePrune, describeSpace } from '../../shared/adaptive';
-import { clipLabel, dateTime, deltaPp, duration, hyper, int, MISSING, pct, pp, pValue } from '../../shared/format';
-import type { LoadedSubject, RunWithEpochs, SweepSubject } from './subject';
-import { groupRuns, mixedDatasets, MIXED_DATASETS_WARNING, overfitRows, type GroupField } from '../../shared/compare';
-import { PAGE, CONTENT_WIDTH, CHART_HEIGHT, heading, note, type Cell, TABLE_LAYOUT, table, keyValues, chart, keepTogether, statsText, ciText, ratioText, finalEpoch, totalSeconds, datasetSection, modelLayerTable, configPairs } from './blocks';
+import type { Content, TDocumentDefinitions } from 'pdfmake/interfaces';
+import type { EpochMetrics, Run } from '../../shared/domain';
+import { lineChart, PALETTE, type Series } from './charts';
+import { dateTime, duration, hyper, MISSING, pct } from '../../shared/format';
+import type { LoadedSubject } from './subject';
+import { type GroupField } from '../../shared/compare';
+import { PAGE, CONTENT_WIDTH, CHART_HEIGHT, heading, note, table, keyValues, chart, keepTogether, finalEpoch, totalSeconds, datasetSection, modelLayerTable, configPairs } from './blocks';
 import { comparisonContent } from './comparisonSection';
 import { sweepContent } from './sweepSection';
 

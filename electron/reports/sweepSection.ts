@@ -1,17 +1,16 @@
 /** The sweep report's sections: heatmap, interaction plot, statistics, ANOVA, overfitting, early termination, search scatters. */
 import { metricLabel, metricShortLabel, verdictLabel, type AnalysisMetric } from '../../shared/analysis';
 import { sortedClips, sortedLrs } from '../../shared/axes';
-import type { Content, CustomTableLayout, TableCell, TDocumentDefinitions } from 'pdfmake/interfaces';
-import type { Dataset, EpochMetrics, ModelSpec, Run } from '../../shared/domain';
-import { describeValidation, effectiveWeightDecay } from '../../shared/domain';
-import type { Anova, CellStats, SummaryStats } from '../../shared/contract';
-import { describeModel, PRESET_DESCRIPTIONS } from '../../shared/models';
+import type { Content } from 'pdfmake/interfaces';
+import type { EpochMetrics, Run } from '../../shared/domain';
+import { describeValidation } from '../../shared/domain';
+import type { Anova, CellStats } from '../../shared/contract';
+import { PRESET_DESCRIPTIONS } from '../../shared/models';
 import { heatmapChart, interactionChart, lineChart, PALETTE, scatterChart, type Series } from './charts';
 import { describeMethod, describePrune, describeSpace } from '../../shared/adaptive';
-import { clipLabel, dateTime, deltaPp, duration, hyper, int, MISSING, pct, pp, pValue } from '../../shared/format';
-import type { LoadedSubject, RunWithEpochs, SweepSubject } from './subject';
-import { groupRuns, mixedDatasets, MIXED_DATASETS_WARNING, overfitRows, type GroupField } from '../../shared/compare';
-import { PAGE, CONTENT_WIDTH, CHART_HEIGHT, heading, note, type Cell, TABLE_LAYOUT, table, keyValues, chart, keepTogether, statsText, ciText, ratioText, finalEpoch, totalSeconds, datasetSection, modelLayerTable, configPairs } from './blocks';
+import { clipLabel, dateTime, deltaPp, hyper, int, MISSING, pp, pValue } from '../../shared/format';
+import type { SweepSubject } from './subject';
+import { CONTENT_WIDTH, heading, note, table, keyValues, chart, keepTogether, statsText, ciText, ratioText, datasetSection, modelLayerTable, configPairs } from './blocks';
 
 export const OTHER_AXES = ['batchSize', 'optimizer', 'weightDecay', 'preset'] as const;
 

@@ -4,8 +4,16 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const FASHION = '/usr/share/datasets/fashion-mnist';
-/** ../shared/reference/seed_loop.py beside the checkout: the PyTorch loop users come from. */
-export const SEED_LOOP = resolve(repoRoot, '../shared/reference/seed_loop.py');
+/**
+ * The PyTorch yardstick: the notebook's training loop as a script (`--pytorch-loop FILE` or
+ * SWEEPLAB_PYTORCH_LOOP; README "Benchmarks" says what it takes and prints). None given: the
+ * benchmarks report ours alone.
+ */
+export const SEED_LOOP = ((): string => {
+  const i = process.argv.indexOf('--pytorch-loop');
+  const path = i >= 0 ? process.argv[i + 1] : process.env.SWEEPLAB_PYTORCH_LOOP;
+  return path ? resolve(path) : '';
+})();
 export const PYTHON = '/usr/bin/python3';
 
 /** `--name value` from the command line, or the fallback. */

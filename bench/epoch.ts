@@ -3,7 +3,7 @@
  *
  *   npm run bench -- [--epochs 1] [--backend auto|wasm|cpu|tensorflow|tensorflow-gpu] [--threads N]
  *
- * --threads is PyTorch's thread count (default: all CPUs, as seed_loop.py). Ours is one thread:
+ * --threads is PyTorch's thread count (default: all CPUs, as the reference loop does). Ours is one thread:
  * tfjs-backend-wasm's multithreaded build is disabled in Node (tfjs issue #3830); forcing it takes a
  * patched init, and its pool is capped at logical cores / 2 (1 here). Measured on this machine with
  * 2 threads forced: no faster. Sweeps get their parallelism from one trainer process per core.
@@ -13,7 +13,7 @@
  * the same shape when that folder is absent); train accuracy on the full 60k and validation on the
  * 10k test images, as the notebook did. Ours runs in a real trainer process (the product path);
  * the report gives seconds per epoch for training and evaluation, the trainer's peak RSS, and,
- * when /usr/bin/python3 has torch, the same figures for ../shared/reference/seed_loop.py run in the
+ * when /usr/bin/python3 has torch, the same figures for the PyTorch reference loop (--pytorch-loop) run in the
  * same invocation, and the ratio ours / PyTorch.
  */
 import { spawnSync } from 'node:child_process';
@@ -103,13 +103,13 @@ function runPyTorch(threadCount: number): EpochFigures[] | null {
     console.log(`  PyTorch: skipped (${PYTHON} has no torch)`);
     return null;
   }
-  if (!existsSync(SEED_LOOP)) {
-    console.log(`  PyTorch: skipped (${SEED_LOOP} not found)`);
+  if (!SEED_LOOP || !existsSync(SEED_LOOP)) {
+    console.log(`  PyTorch: skipped (${SEED_LOOP ? `${SEED_LOOP} not found` : 'no --pytorch-loop FILE given'})`);
     return null;
   }
   const args = [SEED_LOOP, '--data', FASHION, '--model', 'both', '--epochs', String(epochs), '--lr', '0.001', '--clip', '1.5', '--threads', String(threadCount)];
   const r = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 16 << 20 });
-  if (r.status !== 0) throw new Error(`seed_loop.py failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  if (r.status !== 0) throw new Error(`the PyTorch loop failed (${r.status}): ${r.stderr.slice(-2000)}`);
   const rows = r.stdout
     .split('\n')
     .filter((l) => l.startsWith('{'))

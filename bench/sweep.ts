@@ -10,7 +10,7 @@
  * model, clip 1.5, AdamW, batch 64, validation on the 10k test images. Both Sweeplab runs go
  * through the product path (a runtime on a temporary data folder, sweeps.create, the real run
  * executor and trainer processes) and are timed wall-clock from launch to the last trial's end.
- * PyTorch: ../shared/reference/seed_loop.py per rate, sequentially, with --threads (default 1 =
+ * PyTorch: the reference loop (--pytorch-loop FILE) per rate, sequentially, with --threads (default 1 =
  * what one trial of a 2-wide pool gets on 2 cores), when /usr/bin/python3 has torch.
  */
 import { encodeIdx } from '../electron/datasets/idx';
@@ -88,7 +88,7 @@ function median(xs: number[]): number {
 function torchLoop(data: string): { seconds: number; finals: number[] } | string {
   const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
   if (probe.status !== 0) return `skipped (${PYTHON} has no torch)`;
-  if (!existsSync(SEED_LOOP)) return `skipped (no ${SEED_LOOP})`;
+  if (!SEED_LOOP || !existsSync(SEED_LOOP)) return `skipped (${SEED_LOOP ? `no ${SEED_LOOP}` : 'no --pytorch-loop FILE given'})`;
   const t0 = performance.now();
   const finals: number[] = [];
   for (const lr of rates) {
@@ -124,9 +124,9 @@ async function main(): Promise<void> {
       console.log(`  pool speed-up: ${(serial.seconds / pool.seconds).toFixed(2)}x (target ≥ 1.7x on 2 cores; load average now ${load()})`);
     }
     const torch = flag('skip-torch') ? 'skipped (--skip-torch)' : torchLoop(source);
-    if (typeof torch === 'string') console.log(`  PyTorch seed_loop.py per rate: ${torch}`);
+    if (typeof torch === 'string') console.log(`  PyTorch loop per rate: ${torch}`);
     else {
-      console.log(`  PyTorch seed_loop.py per rate, --threads ${threads}: ${torch.seconds.toFixed(1)} s`);
+      console.log(`  PyTorch loop per rate, --threads ${threads}: ${torch.seconds.toFixed(1)} s`);
       console.log(`  Sweeplab pool / PyTorch: ${(pool.seconds / torch.seconds).toFixed(2)}x the time`);
       if (serial) console.log(`  Sweeplab one at a time / PyTorch: ${(serial.seconds / torch.seconds).toFixed(2)}x the time`);
     }

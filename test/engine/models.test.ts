@@ -5,7 +5,7 @@ import { describeModel, presetModel, withNumClasses, PRESET_NAMES } from '../../
 const MNIST: [number, number, number] = [28, 28, 1];
 
 describe('presets', () => {
-  it('match seed_loop.py build() parameter counts', () => {
+  it('match the notebook build() parameter counts', () => {
     // torch: sum(p.numel() for p in build(kind).parameters())
     const plain = 784 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10;
     expect(describeModel(presetModel('plain'), MNIST, 10).totalParams).toBe(plain);

@@ -12,7 +12,7 @@ import { metricLabel, metricShortLabel, verdictLabel } from '../../shared/analys
 import type { CliContext } from './context';
 import { addValidationOptions, numberOption, resolveDataset, resolveModel, validationFromOptions, type ValidationOptions } from './resolve';
 import { formatTable, pct, shortDate } from './output';
-import { duration, hyper, num, pValue } from '../../shared/format';
+import { duration, hyper, num, pp, pValue } from '../../shared/format';
 import {
   BackendChoice,
   OptimizerName,
@@ -637,7 +637,7 @@ export function statsReport(detail: Pick<SweepDetail, 'stats' | 'analysisMetric'
         f.n,
         f.mean === null ? '—' : `${pct(f.mean)} ± ${f.std === null ? '—' : pct(f.std)}`,
         f.ci95 ? `${pct(f.ci95[0])} – ${pct(f.ci95[1])}` : '—',
-        v.verdict === 'best' || v.verdict === 'untested' ? verdictLabel(v) : `${verdictLabel(v)} (p ${pValue(v.pHolm)}${v.mdd !== null && v.mdd !== undefined ? `, detects ≥ ${pct(v.mdd)}` : ''})`,
+        v.verdict === 'best' || v.verdict === 'untested' ? verdictLabel(v) : `${verdictLabel(v)} (p ${pValue(v.pHolm)}${v.mdd !== null && v.mdd !== undefined ? `, detects ≥ ${pp(v.mdd, 1)} pp` : ''})`,
         pct(c[alt].mean),
         num(c.bestEpoch.mean, 1),
         num(c.overfitRatio.mean, 3),

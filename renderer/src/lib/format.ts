@@ -4,7 +4,7 @@
  */
 import { dateTime as formatDateTime } from '../../../shared/format';
 
-export { bytes, compact, count, duration, hyper, MISSING, num, percent, pValue, relativeTime } from '../../../shared/format';
+export { bytes, compact, count, duration, hyper, MISSING, num, percent, pp, pValue, relativeTime } from '../../../shared/format';
 
 export function dateTime(iso: string | null | undefined): string {
   return formatDateTime(iso, 'local');

@@ -225,9 +225,17 @@ export class ClusterCoordinator {
     if (!dataset) throw new ApiError('not_found', `No data set with id ${run.datasetId}`);
     const existing = await this.queue.getJob(trial.runId);
     if (existing) {
-      const state = await existing.getState();
+      let state = await existing.getState();
+      // A start of this trial that was cancelled (a pause, then this resume) may still be winding
+      // down on its worker: following it would wait for an outcome that already came. Let it end
+      // (it stops at its next batch), then start afresh from its checkpoint.
+      const stopping = (await this.conn.exists(keys.cancel(trial.runId))) === 1;
+      for (const until = Date.now() + 30_000; stopping && state === 'active' && Date.now() < until; ) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        state = await existing.getState();
+      }
       const data = TrialJob.safeParse(existing.data);
-      if ((state === 'active' || QUEUED_STATES.has(state)) && data.success && data.data.reply === this.stream) {
+      if (!stopping && (state === 'active' || QUEUED_STATES.has(state)) && data.success && data.data.reply === this.stream) {
         // Still queued or training (this process restarted meanwhile): follow that job, start no other.
         tracked.nonce = data.data.nonce;
         if (state === 'active') tracked.dispatchedAt = Date.now();

@@ -110,7 +110,7 @@ export function registerCluster(program: Command, ctx: CliContext): void {
         process.stdout.write(ctx.options.json ? `${JSON.stringify({ sweepId: sweep.id, broker: redactBrokerUrl(broker), script })}\n` : script);
         return;
       }
-      const jobId = submitSlurm(script, broker);
+      const jobId = submitSlurm(script, broker, process.env, opts.workDir);
       ctx.print(
         `Submitted Slurm job ${jobId}: ${opts.tasks} worker task${opts.tasks === 1 ? '' : 's'} for sweep ${sweep.name} on ${redactBrokerUrl(broker)}.\n` +
           `The sweep's trials must be queued by its coordinator: sweeplab sweep resume ${sweep.id} --broker … (or launched with --broker).`,

@@ -5,6 +5,7 @@
  * into the script (it may hold a password): sbatch passes the submitting shell's environment, and
  * the script reads SWEEPLAB_BROKER from it.
  */
+import { mkdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { ApiError } from '../../shared/errors';
 
@@ -61,9 +62,13 @@ export function slurmScript(o: SlurmOptions): string {
   return lines.join('\n');
 }
 
-/** Submits the script with sbatch (the broker passed in the environment); returns the job id. */
-export function submitSlurm(script: string, broker: string, env: NodeJS.ProcessEnv = process.env): string {
-  const result = spawnSync('sbatch', ['--parsable'], { input: script, encoding: 'utf8', env: { ...env, SWEEPLAB_BROKER: broker } });
+/**
+ * Submits the script with sbatch (the broker passed in the environment); returns the job id.
+ * `cwd`: where sbatch runs, so where the tasks start and write their .out files (the work dir).
+ */
+export function submitSlurm(script: string, broker: string, env: NodeJS.ProcessEnv = process.env, cwd?: string): string {
+  if (cwd) mkdirSync(cwd, { recursive: true });
+  const result = spawnSync('sbatch', ['--parsable'], { input: script, encoding: 'utf8', env: { ...env, SWEEPLAB_BROKER: broker }, ...(cwd ? { cwd } : {}) });
   if (result.error) {
     const code = (result.error as NodeJS.ErrnoException).code;
     throw new ApiError('unavailable', code === 'ENOENT' ? 'sbatch is not installed here: run this on a Slurm login node (or use --dry-run and submit the script yourself)' : `sbatch failed: ${result.error.message}`);

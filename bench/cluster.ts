@@ -19,9 +19,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { createServer } from 'node:net';
-import { encodeIdx } from '../electron/datasets/idx';
 import { createRuntime, type Runtime } from '../electron/runtime';
 import { ClusterWorker } from '../electron/cluster/worker';
 import type { TrainerChild } from '../electron/trainer/host';
@@ -29,7 +27,7 @@ import type { ToTrainer } from '../electron/trainer/protocol';
 import { presetModel } from '../shared/models';
 import type { Sweep, SweepSpecInput } from '../shared/domain';
 import { ApiError } from '../shared/errors';
-import { arg, FASHION, repoRoot } from './common';
+import { arg, FASHION, repoRoot, writeSyntheticIdx } from './common';
 
 const flag = (name: string) => process.argv.includes(`--${name}`);
 const quick = flag('quick');
@@ -70,21 +68,6 @@ const pct = (xs: number[], p: number) => {
   return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))]! : NaN;
 };
 
-function writeIdx(dir: string, train: number, test: number): string {
-  mkdirSync(dir, { recursive: true });
-  let s = 1;
-  const byte = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) >> 16) & 0xff;
-  const write = (prefix: string, n: number) => {
-    const labels = Buffer.from(Uint8Array.from({ length: n }, (_, i) => i % 10));
-    const images = Buffer.from(Uint8Array.from({ length: n * 784 }, byte));
-    writeFileSync(join(dir, `${prefix}-images-idx3-ubyte.gz`), gzipSync(encodeIdx([n, 28, 28], images)));
-    writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte.gz`), gzipSync(encodeIdx([n], labels)));
-  };
-  write('train', train);
-  write('t10k', test);
-  return dir;
-}
-
 async function runSweep(rt: Runtime, spec: SweepSpecInput, concurrency: number): Promise<{ seconds: number; sweep: Sweep }> {
   const t0 = performance.now();
   const sweep = await call<Sweep>(rt, 'sweeps.create', { spec, concurrency });
@@ -103,7 +86,7 @@ async function realComparison(work: string): Promise<void> {
   const subset = Number(arg('subset', quick ? '2000' : '10000'));
   const rates = [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1];
   const real = existsSync(join(FASHION, 'train-images-idx3-ubyte.gz'));
-  const source = real ? FASHION : writeIdx(join(work, 'synthetic'), 60_000, 10_000);
+  const source = real ? FASHION : writeSyntheticIdx(join(work, 'synthetic'), 60_000, 10_000);
   const spec = (datasetId: string): SweepSpecInput => ({
     datasetId,
     model: presetModel('both'),
@@ -229,7 +212,7 @@ async function scale(work: string): Promise<void> {
   }
   const rt = await createRuntime({ dataDir: join(work, 'scale-coordinator'), transport: 'browser', broker: redis.url, localSlots: 0 });
   try {
-    const ds = await call<{ id: string }>(rt, 'datasets.import', { paths: [writeIdx(join(work, 'tiny'), 100, 20)] });
+    const ds = await call<{ id: string }>(rt, 'datasets.import', { paths: [writeSyntheticIdx(join(work, 'tiny'), 100, 20)] });
     // The grid allows 200 learning rates: more trials take several clip norms.
     const clips = Math.ceil(trials / 200);
     const lrs = Array.from({ length: trials }, (_, i) => Number((1e-4 * (1 + i)).toPrecision(6)));

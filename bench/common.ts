@@ -1,5 +1,8 @@
 /** What both benchmarks share: where the data and the PyTorch yardstick are, and flag parsing. */
-import { dirname, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { encodeIdx } from '../electron/datasets/idx';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -20,4 +23,20 @@ export const PYTHON = '/usr/bin/python3';
 export function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
+}
+
+/** Synthetic IDX files of Fashion-MNIST's shape (for timing where the real set is absent). */
+export function writeSyntheticIdx(dir: string, train: number, test: number): string {
+  mkdirSync(dir, { recursive: true });
+  let s = 1;
+  const byte = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) >> 16) & 0xff;
+  const write = (prefix: string, n: number) => {
+    const labels = Buffer.from(Uint8Array.from({ length: n }, (_, i) => i % 10));
+    const images = Buffer.from(Uint8Array.from({ length: n * 784 }, byte));
+    writeFileSync(join(dir, `${prefix}-images-idx3-ubyte.gz`), gzipSync(encodeIdx([n, 28, 28], images)));
+    writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte.gz`), gzipSync(encodeIdx([n], labels)));
+  };
+  write('train', train);
+  write('t10k', test);
+  return dir;
 }

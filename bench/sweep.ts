@@ -13,18 +13,16 @@
  * PyTorch: the reference loop (--pytorch-loop FILE) per rate, sequentially, with --threads (default 1 =
  * what one trial of a 2-wide pool gets on 2 cores), when /usr/bin/python3 has torch.
  */
-import { encodeIdx } from '../electron/datasets/idx';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { createRuntime, type Runtime } from '../electron/runtime';
 import { presetModel } from '../shared/models';
 import type { Sweep, SweepSpecInput } from '../shared/domain';
 import { ApiError } from '../shared/errors';
 
-import { arg, FASHION, PYTHON, SEED_LOOP } from './common';
+import { arg, FASHION, PYTHON, SEED_LOOP, writeSyntheticIdx } from './common';
 const flag = (name: string) => process.argv.includes(`--${name}`);
 
 const epochs = Number(arg('epochs', '16'));
@@ -35,22 +33,6 @@ const threads = Number(arg('threads', '1'));
 const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
 if (!Number.isInteger(epochs) || epochs < 1) throw new Error('--epochs must be a positive integer');
 if (!rates.length || rates.some((r) => !(r > 0))) throw new Error('--rates must be positive numbers, comma-separated');
-
-/** Synthetic IDX files of Fashion-MNIST's shape: timing is what matters then, not accuracy. */
-function writeSynthetic(dir: string): string {
-  mkdirSync(dir, { recursive: true });
-  let s = 1;
-  const byte = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) >> 16) & 0xff;
-  const write = (prefix: string, n: number) => {
-    const labels = Buffer.from(Uint8Array.from({ length: n }, (_, i) => i % 10));
-    const images = Buffer.from(Uint8Array.from({ length: n * 784 }, byte));
-    writeFileSync(join(dir, `${prefix}-images-idx3-ubyte.gz`), gzipSync(encodeIdx([n, 28, 28], images)));
-    writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte.gz`), gzipSync(encodeIdx([n], labels)));
-  };
-  write('train', 60_000);
-  write('t10k', 10_000);
-  return dir;
-}
 
 async function call<T>(rt: Runtime, method: string, request: unknown): Promise<T> {
   const result = await rt.service.dispatch(method, request);
@@ -107,7 +89,7 @@ function torchLoop(data: string): { seconds: number; finals: number[] } | string
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'sweeplab-bench-sweep-'));
   const real = existsSync(join(FASHION, 'train-images-idx3-ubyte.gz'));
-  const source = real ? FASHION : writeSynthetic(join(work, 'synthetic'));
+  const source = real ? FASHION : writeSyntheticIdx(join(work, 'synthetic'), 60_000, 10_000);
   const rt = await createRuntime({ dataDir: join(work, 'home'), transport: 'browser' });
   try {
     const dataset = await call<{ id: string; name: string }>(rt, 'datasets.import', { paths: [source], name: real ? 'Fashion-MNIST' : 'synthetic' });

@@ -76,7 +76,9 @@ describe('sweeplab sweep --method/--prune (real trainers)', () => {
     const ended = (await run.waitFor((l) => l.type === 'trial' && l.lr === 0.000001, 60_000)) as { trialId: string; status: string; epochs: number; error: string; pruned: { epoch: number; reason: string } };
     expect((await run.exit).code).toBe(0);
     expect(ended.status).toBe('pruned');
-    expect(ended.epochs).toBe(1);
+    // Judged at epoch 1; its trainer may have finished epoch 2 before the stop reached it (kept).
+    expect(ended.epochs).toBeGreaterThanOrEqual(1);
+    expect(ended.epochs).toBeLessThan(3);
     expect(ended.pruned).toMatchObject({ epoch: 1, resumedByHand: false });
     expect(ended.error).toMatch(/^median rule: below the median of 1 completed trials at epoch 1: 0\.\d+ < 1\.000 /);
     // Never reported as cancelled on the way (one end line per trial).

@@ -12,6 +12,16 @@ import { duration } from './format';
 
 const pct = (v: number) => `${Math.round(v * 1000) / 10}%`;
 
+/** What every run chart shares: no animation, the theme's text, the margins and a top legend. */
+export function runChartFrame(theme: ChartTheme) {
+  return {
+    animation: false,
+    textStyle: { color: theme.text },
+    grid: { left: 48, right: 52, top: 36, bottom: 32 },
+    legend: { top: 0, textStyle: { color: theme.muted }, itemWidth: 14 },
+  };
+}
+
 /** Axis numbers that stay short whatever their size: 0.25, 12.5, 3.4e5, 8.6e20. */
 export function compactNumber(v: number): string {
   const a = Math.abs(v);
@@ -39,10 +49,7 @@ export function runCurvesOption(epochs: readonly EpochMetrics[], totalEpochs: nu
   const axis = axisStyle(theme);
   const pts = (m: Metric) => epochs.map((e) => [e.epoch, e[m]]);
   return {
-    animation: false,
-    textStyle: { color: theme.text },
-    grid: { left: 48, right: 52, top: 36, bottom: 32 },
-    legend: { top: 0, textStyle: { color: theme.muted }, itemWidth: 14 },
+    ...runChartFrame(theme),
     tooltip: { ...BOUNDED_TOOLTIP, trigger: 'axis', valueFormatter: (v) => (typeof v === 'number' ? (v <= 1 ? v.toFixed(4) : v >= 1e4 ? compactNumber(v) : v.toFixed(3)) : String(v)) },
     xAxis: { type: 'value', name: 'epoch', nameLocation: 'middle', nameGap: 22, min: 1, max: Math.max(totalEpochs, epochs.length, 2), minInterval: 1, ...axis, splitLine: { show: false } },
     yAxis: [
@@ -61,10 +68,7 @@ export function runCurvesOption(epochs: readonly EpochMetrics[], totalEpochs: nu
 export function gradientOption(epochs: readonly EpochMetrics[], totalEpochs: number, clipNorm: number | null, theme: ChartTheme): EChartsOption {
   const axis = axisStyle(theme);
   return {
-    animation: false,
-    textStyle: { color: theme.text },
-    grid: { left: 48, right: 52, top: 36, bottom: 32 },
-    legend: { top: 0, textStyle: { color: theme.muted }, itemWidth: 14 },
+    ...runChartFrame(theme),
     tooltip: { ...BOUNDED_TOOLTIP, trigger: 'axis', valueFormatter: (v) => (typeof v === 'number' ? (v >= 1e4 ? compactNumber(v) : v.toFixed(3)) : String(v)) },
     xAxis: { type: 'value', name: 'epoch', nameLocation: 'middle', nameGap: 22, min: 0.5, max: Math.max(totalEpochs, epochs.length, 2) + 0.5, minInterval: 1, ...axis, splitLine: { show: false }, axisLabel: { color: theme.muted, formatter: (v: number) => (Number.isInteger(v) ? String(v) : '') } },
     yAxis: [

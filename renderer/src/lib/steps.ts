@@ -6,7 +6,7 @@
 import { BOUNDED_TOOLTIP } from './tooltipBounds';
 import type { EChartsOption } from 'echarts';
 import type { EpochMetrics, EpochSteps } from '../../../shared/domain';
-import { compactNumber, magnitudeAxis } from './curves';
+import { compactNumber, magnitudeAxis, runChartFrame } from './curves';
 import { axisStyle, colorAt, type ChartTheme } from './palette';
 
 const pct = (v: number) => `${Math.round(v * 1000) / 10}%`;
@@ -69,10 +69,7 @@ export function stepLossOption(rows: readonly StepRow[], epochs: readonly EpochM
   const axis = axisStyle(theme);
   const bucketed = rows.some((r) => r.n > 1);
   return {
-    animation: false,
-    textStyle: { color: theme.text },
-    grid: { left: 48, right: 52, top: 36, bottom: 32 },
-    legend: { top: 0, textStyle: { color: theme.muted }, itemWidth: 14 },
+    ...runChartFrame(theme),
     tooltip: { ...BOUNDED_TOOLTIP, trigger: 'axis', formatter: tooltip(rows, 'loss') },
     xAxis: xAxis(totalEpochs, rows, theme),
     yAxis: [
@@ -91,10 +88,7 @@ export function stepLossOption(rows: readonly StepRow[], epochs: readonly EpochM
 export function stepGradientOption(rows: readonly StepRow[], totalEpochs: number, clipNorm: number | null, theme: ChartTheme): EChartsOption {
   const axis = axisStyle(theme);
   return {
-    animation: false,
-    textStyle: { color: theme.text },
-    grid: { left: 48, right: 52, top: 36, bottom: 32 },
-    legend: { top: 0, textStyle: { color: theme.muted }, itemWidth: 14 },
+    ...runChartFrame(theme),
     tooltip: { ...BOUNDED_TOOLTIP, trigger: 'axis', formatter: tooltip(rows, 'grad') },
     xAxis: xAxis(totalEpochs, rows, theme),
     yAxis: [

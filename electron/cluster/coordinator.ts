@@ -40,6 +40,12 @@ interface Tracked {
   backend: TrainerOutcome['backend'];
   enqueuedAt: number;
   dispatchedAt: number | null;
+  /**
+   * Entries that arrived while enqueue() was still deciding whether to follow a job already on the
+   * broker (whose nonce it then adopts) or to start a new one; replayed once it knows. Without this,
+   * a resumed trial's last epochs from the job it ends up following were dropped as "older start".
+   */
+  held: { event: ClusterEvent; entryId: string }[] | null;
 }
 
 /** Figures the bench reads: seconds from enqueue to the worker's first message, epoch to database. */
@@ -159,8 +165,16 @@ export class ClusterCoordinator {
       this.log(`ignored a malformed message from the broker (entry ${entryId})`);
       return;
     }
+    this.handleEvent(event, entryId);
+  }
+
+  private handleEvent(event: ClusterEvent, entryId: string): void {
     if (this.ended.has(event.nonce)) return;
     const tracked = this.tracked.get(event.runId);
+    if (tracked?.held) {
+      tracked.held.push({ event, entryId });
+      return;
+    }
     if (tracked && tracked.nonce !== event.nonce) return; // an older start of the run
     const executor = this.executor!;
     if (event.kind === 'trainer') {
@@ -202,13 +216,20 @@ export class ClusterCoordinator {
   launch = (trial: Trial, { onMessage }: { onMessage: (message: FromTrainer) => void }): TrainerHandle => {
     let resolve!: (o: TrainerOutcome) => void;
     const done = new Promise<TrainerOutcome>((r) => (resolve = r));
-    const tracked: Tracked = { nonce: newNonce(), onMessage, resolve, settled: false, cancelRequested: false, lastEpoch: 0, backend: null, enqueuedAt: Date.now(), dispatchedAt: null };
+    const tracked: Tracked = { nonce: newNonce(), onMessage, resolve, settled: false, cancelRequested: false, lastEpoch: 0, backend: null, enqueuedAt: Date.now(), dispatchedAt: null, held: [] };
     this.tracked.set(trial.runId, tracked);
     const fail = (error: unknown) => {
       const message = error instanceof ApiError ? error.message : describeBrokerError(this.options.broker, error).message;
       this.settle(trial.runId, tracked, { status: 'failed', error: message, code: 'unavailable', backend: null, lastEpoch: 0, maxRssBytes: null, exit: null });
     };
-    const enqueued = this.enqueue(trial, tracked).catch(fail);
+    const enqueued = this.enqueue(trial, tracked)
+      .finally(() => {
+        // The nonce is decided (a followed job's, or this start's): replay what arrived meanwhile.
+        const held = tracked.held ?? [];
+        tracked.held = null;
+        for (const { event, entryId } of held) this.handleEvent(event, entryId);
+      })
+      .catch(fail);
     return {
       pid: undefined,
       cancel: () => void enqueued.then(() => this.cancelRemote(trial.runId, tracked, false)).catch(fail),
